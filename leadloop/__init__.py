@@ -1,0 +1,1 @@
+"""leadloop: closed-loop lead management."""

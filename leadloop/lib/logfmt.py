@@ -1,0 +1,34 @@
+"""Structured log lines (logfmt): `level=... logger=... msg=... key=value`.
+
+Operations teams grep and ship these; a free-text line says nothing a
+machine can filter on. Pass extra fields with `logger.info(msg, extra={...})`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+def _quote(value: object) -> str:
+    text = str(value)
+    if text == "" or any(c in text for c in ' ="\n'):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return text
+
+
+class KeyValueFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        parts = [
+            f"time={self.formatTime(record, '%Y-%m-%dT%H:%M:%S%z')}",
+            f"level={record.levelname.lower()}",
+            f"logger={record.name}",
+            f"msg={_quote(record.getMessage())}",
+        ]
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                parts.append(f"{key}={_quote(value)}")
+        if record.exc_info:
+            parts.append(f"exc={_quote(self.formatException(record.exc_info))}")
+        return " ".join(parts)
