@@ -61,11 +61,13 @@ INSTALLED_APPS = [
     "leadloop.leads",
     "leadloop.outreach",
     "leadloop.handoff",
+    "leadloop.api",
     "leadloop.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "leadloop.api.middleware.BodySizeLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,9 +119,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if env_bool("SQLITE_NO_PERSIST", False) else 600
-DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "")} if env_str(
-    "TEST_DATABASE_NAME", ""
-) else {}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

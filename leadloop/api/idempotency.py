@@ -1,0 +1,54 @@
+"""Idempotency-Key: a retried request returns the first answer and creates nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from leadloop.accounts.models import User
+from leadloop.api.models import IdempotentRequest
+
+MAX_KEY = 200
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def run_once(
+    *, user: User, key: str | None, fingerprint: str, now: datetime,
+    handler: Callable[[], tuple[int, dict[str, Any]]],
+) -> tuple[int, dict[str, Any]]:
+    """Run `handler` unless this key already has an answer; store the answer atomically.
+
+    The answer is stored in the handler's own transaction, so a crash
+    leaves either both (the lead and its answer) or neither.
+    """
+    if not key:
+        with transaction.atomic():
+            return handler()
+    if len(key) > MAX_KEY:
+        raise ValidationError({"Idempotency-Key": f"is longer than {MAX_KEY} characters"})
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))",
+                            [f"{user.pk}:{key}"])
+        stored = IdempotentRequest.objects.filter(user=user, key=key).first()
+        if stored is not None:
+            if stored.fingerprint != fingerprint:
+                raise ValidationError({"Idempotency-Key": (
+                    "was already used for a different request; use a new key for new data")})
+            return stored.status, stored.body
+        status, body = handler()
+        IdempotentRequest.objects.create(
+            user=user, key=key, fingerprint=fingerprint, status=status,
+            body=json.loads(json.dumps(body, default=str)), created_at=now,
+        )
+        return status, body

@@ -1,0 +1,99 @@
+"""The v1 API: one NinjaAPI, routers from each domain app, one error vocabulary.
+
+Domain errors map to HTTP once, here: ValidationError -> 422 naming the
+field, TransitionNotAllowed and StaleLead -> 409, NotPermitted -> 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
+
+from leadloop.api.auth import BearerToken
+from leadloop.leads.services import NotPermitted, StaleLead
+from leadloop.leads.states import TransitionNotAllowed
+
+api = NinjaAPI(
+    title="leadloop API",
+    version="1",
+    description=(
+        "Closed-loop lead management. Authenticate with `Authorization: Bearer <token>` "
+        "(`leadloop token create --user NAME`)."
+    ),
+    auth=BearerToken(),
+    urls_namespace="api-v1",
+)
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    if hasattr(exc, "error_dict"):
+        return [
+            {"loc": ["body", field], "msg": "; ".join(str(m) for e in errs for m in e.messages),
+             "type": "value_error"}
+            for field, errs in exc.error_dict.items()
+        ]
+    return [{"loc": ["body"], "msg": "; ".join(exc.messages), "type": "value_error"}]
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(request, {"detail": field_errors(exc)}, status=422)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    detail = [
+        {"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "invalid"),
+         "type": e.get("type", "value_error")}
+        for e in exc.errors
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(TransitionNotAllowed)
+def on_not_allowed(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc), "stage": exc.stage, "action": exc.action}, status=409
+    )
+
+
+@api.exception_handler(StaleLead)
+def on_stale(request: HttpRequest, exc: StaleLead) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc), "stage": exc.lead.stage, "action": None}, status=409
+    )
+
+
+@api.exception_handler(NotPermitted)
+def on_forbidden(request: HttpRequest, exc: NotPermitted) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": "Request body is over the 1 MiB limit."}, status=413
+    )
+
+
+def _register() -> None:
+    from leadloop.accounts.api import router as accounts
+    from leadloop.campaigns.api import router as campaigns
+    from leadloop.handoff.api import router as handoff
+    from leadloop.leads.api import reasons_router
+    from leadloop.leads.api import router as leads
+    from leadloop.outreach.api import router as outreach
+
+    api.add_router("/leads", leads)
+    api.add_router("/leads", outreach)
+    api.add_router("/campaigns", campaigns)
+    api.add_router("/", accounts)
+    api.add_router("/", handoff)
+    api.add_router("/", reasons_router)
+
+
+_register()

@@ -1,0 +1,281 @@
+"""/api/v1/leads: intake, lists, one lead with its history, transitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from leadloop.accounts.choices import Role
+from leadloop.accounts.models import User
+from leadloop.api.idempotency import fingerprint, run_once
+from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut
+from leadloop.campaigns.models import Campaign
+from leadloop.leads.choices import Action
+from leadloop.leads.models import Lead, LeadEvent, ReasonCode
+from leadloop.leads.selectors import LeadFilters, lead_events, lead_page, visible_leads
+from leadloop.leads.services import NotPermitted, create_lead, lead_transition
+
+router = Router(tags=["leads"])
+reasons_router = Router(tags=["reference"])
+
+INTAKE_ROLES = {Role.MARKETING, Role.MANAGER, Role.ADMIN, Role.INSIDE_REP}
+
+
+class LeadIn(Schema):
+    campaign: int = Field(description="Campaign id (GET /campaigns).")
+    first_name: str = ""
+    last_name: str = ""
+    title: str = ""
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    industry: str = ""
+    employees: int | None = None
+    revenue_band: str = ""
+    country: str = Field("", description="ISO 3166 alpha-2, e.g. DE")
+    region: str = ""
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class LeadOut(Schema):
+    id: int
+    stage: str
+    owner: int | None
+    sales_rep: int | None
+    handed_off_by: int | None
+    campaign: int
+    team: int
+    priority: int
+    score: int
+    first_name: str
+    last_name: str
+    title: str
+    email: str
+    phone: str
+    phone_e164: str
+    company: str
+    industry: str
+    employees: int | None
+    revenue_band: str
+    country: str
+    region: str
+    attributes: dict[str, Any]
+    first_contact_due: datetime | None
+    first_contact_at: datetime | None
+    conclude_due: datetime | None
+    meeting_at: datetime | None
+    next_touch_on: str | None
+    amount: Decimal | None
+    revenue: Decimal | None
+    reason_code: str | None
+    duplicate_of: int | None
+    dials: int
+    emails: int
+    connects: int
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class DuplicateOut(LeadOut):
+    duplicate_of: int | None = Field(description="The existing lead this submission matched.")
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    action: str
+    at: datetime
+    actor: int | None
+    from_stage: str
+    to_stage: str
+    reason_code: str | None
+    data: dict[str, Any]
+
+
+class LeadDetailOut(LeadOut):
+    events: list[EventOut]
+
+
+class LeadPageOut(Schema):
+    items: list[LeadOut]
+    next_cursor: str | None
+
+
+class TransitionIn(Schema):
+    action: Action
+    reason_code: str | int | None = None
+    sales_rep: int | None = None
+    meeting_at: datetime | None = None
+    answers: dict[str, Any] | None = None
+    write_up: str | None = None
+    warm_call_confirmed: bool | None = None
+    amount: Decimal | None = None
+    expected_close_on: str | None = None
+    revenue: Decimal | None = None
+    next_touch_on: str | None = None
+    duplicate_of: int | None = None
+    note: str | None = None
+    expected_version: int | None = Field(
+        None, description="The lead's version you read; a newer one answers 409, nothing changes."
+    )
+
+
+class TransitionOut(Schema):
+    id: int
+    stage: str
+    version: int
+    event: int
+
+
+class ReasonCodeOut(Schema):
+    id: int
+    kind: str
+    code: str
+    label: str
+    out_of_target: bool
+
+
+def lead_json(lead: Lead) -> dict[str, Any]:
+    return {
+        "id": lead.pk, "stage": lead.stage, "owner": lead.owner_id,
+        "sales_rep": lead.sales_rep_id, "handed_off_by": lead.handed_off_by_id,
+        "campaign": lead.campaign_id, "team": lead.team_id, "priority": lead.priority,
+        "score": lead.score, "first_name": lead.first_name, "last_name": lead.last_name,
+        "title": lead.title, "email": lead.email, "phone": lead.phone,
+        "phone_e164": lead.phone_key, "company": lead.company, "industry": lead.industry,
+        "employees": lead.employees, "revenue_band": lead.revenue_band,
+        "country": lead.country, "region": lead.region, "attributes": lead.attributes,
+        "first_contact_due": lead.first_contact_due, "first_contact_at": lead.first_contact_at,
+        "conclude_due": lead.conclude_due, "meeting_at": lead.meeting_at,
+        "next_touch_on": lead.next_touch_on.isoformat() if lead.next_touch_on else None,
+        "amount": lead.amount, "revenue": lead.revenue,
+        "reason_code": lead.reason_code.code if lead.reason_code_id and lead.reason_code else None,
+        "duplicate_of": lead.duplicate_of_id, "dials": lead.dials, "emails": lead.emails,
+        "connects": lead.connects, "created_at": lead.created_at,
+        "updated_at": lead.updated_at, "version": lead.version,
+    }
+
+
+def event_json(event: LeadEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk, "kind": event.kind, "action": event.action, "at": event.at,
+        "actor": event.actor_id, "from_stage": event.from_stage, "to_stage": event.to_stage,
+        "reason_code": event.reason_code.code if event.reason_code else None,
+        "data": event.data,
+    }
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+@router.post(
+    "",
+    response={201: LeadOut, 200: DuplicateOut, 409: ErrorOut, **ERRORS},
+    summary="Create a lead (deduplicating, idempotent)",
+    description=(
+        "201 with the new lead. If the person already exists (same email, same phone in "
+        "E.164, or same name at the same company) nothing is created: 200 with the existing "
+        "lead and `duplicate_of`, and a 'submitted_again' event on it. Send an "
+        "`Idempotency-Key` header to make retries safe."
+    ),
+)
+def create(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, Any]]:
+    user = _user(request)
+    if user.role not in INTAKE_ROLES:
+        raise NotPermitted(f"A {user.role or 'user without a role'} cannot create leads.")
+    now = timezone.now()
+    campaign = Campaign.objects.select_related("team").filter(pk=payload.campaign).first()
+    if campaign is None:
+        raise ValidationError({"campaign": f"no campaign with id {payload.campaign}"})
+
+    def handle() -> tuple[int, dict[str, Any]]:
+        result = create_lead(data=payload.dict(), campaign=campaign, actor=user, now=now)
+        body = lead_json(result.lead)
+        if result.created:
+            return 201, body
+        body["duplicate_of"] = result.lead.pk
+        return 200, body
+
+    key = request.headers.get("Idempotency-Key")
+    return run_once(
+        user=user, key=key, now=now, handler=handle,
+        fingerprint=fingerprint(request.method or "POST", request.path, request.body),
+    )
+
+
+@router.get("", response={200: LeadPageOut, **ERRORS}, summary="List leads you may see")
+def list_leads(
+    request: HttpRequest,
+    stage: str | None = Query(None, description="One stage or several, comma-separated"),
+    owner: int | None = None,
+    sales_rep: int | None = None,
+    campaign: int | None = None,
+    team: int | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = Query(25, ge=1, le=500),
+) -> tuple[int, dict[str, Any]]:
+    filters = LeadFilters(stage=stage, owner=owner, sales_rep=sales_rep, campaign=campaign,
+                          team=team, created_from=created_from, created_to=created_to)
+    try:
+        rows, next_cursor = lead_page(_user(request), filters, cursor=cursor, limit=limit)
+    except ValueError as exc:
+        raise ValidationError({"cursor": str(exc)}) from None
+    return 200, {"items": [lead_json(lead) for lead in rows], "next_cursor": next_cursor}
+
+
+@router.get("/{lead_id}", response={200: LeadDetailOut, **ERRORS},
+            summary="One lead with its events, oldest first")
+def get_lead(request: HttpRequest, lead_id: int) -> tuple[int, dict[str, Any]]:
+    lead = get_object_or_404(visible_leads(_user(request)).select_related("reason_code"),
+                             pk=lead_id)
+    body = lead_json(lead)
+    body["events"] = [event_json(e) for e in lead_events(lead)]
+    return 200, body
+
+
+@router.post(
+    "/{lead_id}/transitions",
+    response={200: TransitionOut, 409: ConflictOut, **ERRORS},
+    summary="Move a lead along its lifecycle",
+    description=(
+        "`action` is one of the lifecycle's actions; each needs its data: `reason_code` for "
+        "disqualify/reject/lose; `sales_rep`, `meeting_at` and `answers` for hand_off; "
+        "`amount` for open_opportunity; `revenue` for win; `next_touch_on` for nurture; "
+        "`duplicate_of` for mark_duplicate. 409 when the action is not allowed in the lead's "
+        "stage, 422 naming a missing or wrong field."
+    ),
+)
+def transition(request: HttpRequest, lead_id: int, payload: TransitionIn) -> tuple[int, Any]:
+    user = _user(request)
+    lead = get_object_or_404(visible_leads(user).only("pk"), pk=lead_id)
+    data = payload.dict(exclude_none=True)
+    action = str(data.pop("action"))
+    expected = data.pop("expected_version", None)
+    now = timezone.now()
+    updated = lead_transition(lead=lead.pk, action=action, actor=user, now=now, data=data,
+                              expected_version=expected)
+    event = updated.events.order_by("-id").values_list("pk", flat=True).first()
+    return 200, {"id": updated.pk, "stage": updated.stage, "version": updated.version,
+                 "event": event}
+
+
+@reasons_router.get("/reason-codes", response={200: list[ReasonCodeOut], **ERRORS},
+                    summary="Reason codes for disqualify, reject and lose")
+def reason_codes(request: HttpRequest, kind: str | None = None) -> tuple[int, Any]:
+    qs = ReasonCode.objects.filter(is_active=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return 200, list(qs.values("id", "kind", "code", "label", "out_of_target"))

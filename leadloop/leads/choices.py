@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    NEW = "new", "New"
+    WORKING = "working", "Working"
+    UNREACHABLE = "unreachable", "Unreachable"
+    DISQUALIFIED = "disqualified", "Disqualified"
+    HANDED_OFF = "handed_off", "Handed off"
+    REJECTED = "rejected", "Rejected by sales"
+    ACCEPTED = "accepted", "Accepted"
+    MEETING_HELD = "meeting_held", "Meeting held"
+    NO_SHOW = "no_show", "No-show"
+    RECYCLED = "recycled", "Recycled"
+    NURTURE = "nurture", "Nurture"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    DISQUALIFIED_BY_SALES = "disqualified_by_sales", "Disqualified by sales"
+    DUPLICATE = "duplicate", "Duplicate"
+
+
+class Action(models.TextChoices):
+    START_WORK = "start_work", "Start work"
+    DISQUALIFY = "disqualify", "Disqualify"
+    MARK_UNREACHABLE = "mark_unreachable", "Mark unreachable"
+    HAND_OFF = "hand_off", "Hand off to sales"
+    ACCEPT = "accept", "Accept"
+    REJECT = "reject", "Reject"
+    MEETING_HELD = "meeting_held", "Meeting held"
+    NO_SHOW = "no_show", "No-show"
+    RECYCLE = "recycle", "Recycle to inside rep"
+    NURTURE = "nurture", "Nurture"
+    OPEN_OPPORTUNITY = "open_opportunity", "Open opportunity"
+    WIN = "win", "Win"
+    LOSE = "lose", "Lose"
+    MARK_DUPLICATE = "mark_duplicate", "Mark duplicate"
+
+
+class ReasonKind(models.TextChoices):
+    DISQUALIFY = "disqualify", "Disqualification"
+    REJECT = "reject", "Rejection"
+    LOSE = "lose", "Loss"
+
+
+class EventKind(models.TextChoices):
+    """What a lead event records. Stage changes use the action's name."""
+
+    CREATED = "created", "Created"
+    SUBMITTED_AGAIN = "submitted_again", "Submitted again"
+    ASSIGNED = "assigned", "Assigned"
+    TRANSITION = "transition", "Stage changed"
+    ACTIVITY = "activity", "Activity logged"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+    SLA_AT_RISK = "sla_at_risk", "SLA at risk"
+    ESCALATED = "escalated", "Escalated"
+    SCORE_CHANGED = "score_changed", "Score changed"
+    FEEDBACK = "feedback", "Feedback"

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from leadloop.leads.choices import EventKind, ReasonKind, Stage
+
+
+class ReasonCode(models.Model):
+    """A coded reason for disqualifying, rejecting or losing a lead."""
+
+    kind = models.CharField(max_length=12, choices=ReasonKind.choices)
+    code = models.SlugField(max_length=40)
+    label = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    # "Out of target market" is counted per campaign (seed 001).
+    out_of_target = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "position", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="reason_code_unique_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Lead(models.Model):
+    """A person at a company, from a campaign, on its way through the lifecycle.
+
+    `stage` is written only by `leads.services.lead_transition`. The
+    normalized columns are what duplicate detection looks up.
+    """
+
+    first_name = models.CharField(max_length=80, blank=True, default="")
+    last_name = models.CharField(max_length=80, blank=True, default="")
+    title = models.CharField(max_length=120, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    company = models.CharField(max_length=160, blank=True, default="")
+    industry = models.CharField(max_length=80, blank=True, default="")
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    revenue_band = models.CharField(max_length=40, blank=True, default="")
+    country = models.CharField(max_length=2, blank=True, default="")
+    region = models.CharField(max_length=64, blank=True, default="")
+    attributes = models.JSONField(default=dict, blank=True)
+
+    email_key = models.CharField(max_length=254, blank=True, default="")
+    phone_key = models.CharField(max_length=20, blank=True, default="")
+    person_key = models.CharField(max_length=320, blank=True, default="")
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="leads"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, related_name="leads",
+        help_text="The teleprospecting team working the lead.",
+    )
+    stage = models.CharField(max_length=24, choices=Stage.choices, default=Stage.NEW)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_leads", help_text="The inside rep.",
+    )
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="sales_leads",
+    )
+    # The inside rep who set the meeting: feedback and recycled leads go to her.
+    handed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="produced_leads",
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    reason_code = models.ForeignKey(
+        ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    score = models.IntegerField(default=0)
+    score_breakdown = models.JSONField(default=list, blank=True)
+    priority = models.PositiveSmallIntegerField(default=3)
+
+    first_contact_due = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    conclude_due = models.DateTimeField(null=True, blank=True)
+
+    dials = models.PositiveIntegerField(default=0)
+    emails = models.PositiveIntegerField(default=0)
+    connects = models.PositiveIntegerField(default=0)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    meeting_at = models.DateTimeField(null=True, blank=True)
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+    next_touch_on = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    expected_close_on = models.DateField(null=True, blank=True)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    stage_changed_at = models.DateTimeField()
+    # Bumped on every write; a form or API call that read an older version
+    # is refused instead of overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
+            models.Index(fields=["sales_rep", "stage"], name="lead_sales_rep_stage"),
+            models.Index(fields=["team", "stage"], name="lead_team_stage"),
+            models.Index(fields=["campaign", "created_at"], name="lead_campaign_created"),
+            models.Index(fields=["stage", "created_at"], name="lead_stage_created"),
+            models.Index(fields=["email_key"], name="lead_email_key"),
+            models.Index(fields=["phone_key"], name="lead_phone_key"),
+            models.Index(fields=["person_key"], name="lead_person_key"),
+            models.Index(fields=["first_contact_due"], name="lead_first_contact_due"),
+            models.Index(fields=["conclude_due"], name="lead_conclude_due"),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip() or self.email or f"lead {self.pk}"
+        return f"{name} ({self.company})" if self.company else name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class LeadEvent(models.Model):
+    """One line of a lead's append-only history. Never edited, never deleted."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    action = models.CharField(max_length=24, blank=True, default="")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    from_stage = models.CharField(max_length=24, blank=True, default="")
+    to_stage = models.CharField(max_length=24, blank=True, default="")
+    reason_code = models.ForeignKey(
+        ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["lead", "at"], name="event_lead_at"),
+            models.Index(fields=["kind", "at"], name="event_kind_at"),
+            models.Index(fields=["action", "at"], name="event_action_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.action or ''} on lead {self.lead_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The log is append-only: an existing row is never written again.
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("Lead events are append-only; this one already exists.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Lead events are append-only and cannot be deleted.")

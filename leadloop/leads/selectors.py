@@ -1,0 +1,82 @@
+"""Reads on leads, always through what the reader may see."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from leadloop.accounts.models import User
+from leadloop.leads.models import Lead, LeadEvent
+from leadloop.leads.permissions import visibility_filter
+
+
+def visible_leads(user: User) -> QuerySet[Lead]:
+    q = visibility_filter(user)
+    qs = Lead.objects.all()
+    return qs if q is None else qs.filter(q)
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    stage: str | None = None
+    owner: int | None = None
+    sales_rep: int | None = None
+    campaign: int | None = None
+    team: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    q: str | None = None
+
+
+def encode_cursor(lead_id: int) -> str:
+    return base64.urlsafe_b64encode(str(lead_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    try:
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("cursor is not one this API gave out") from None
+
+
+def filtered_leads(user: User, filters: LeadFilters) -> QuerySet[Lead]:
+    qs = visible_leads(user)
+    if filters.stage:
+        qs = qs.filter(stage__in=filters.stage.split(","))
+    if filters.owner:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.sales_rep:
+        qs = qs.filter(sales_rep_id=filters.sales_rep)
+    if filters.campaign:
+        qs = qs.filter(campaign_id=filters.campaign)
+    if filters.team:
+        qs = qs.filter(team_id=filters.team)
+    if filters.created_from:
+        qs = qs.filter(created_at__gte=filters.created_from)
+    if filters.created_to:
+        qs = qs.filter(created_at__lt=filters.created_to)
+    if filters.q:
+        term = filters.q.strip()
+        qs = qs.filter(email_key__startswith=term.lower()) if "@" in term else qs.filter(
+            last_name__istartswith=term) | qs.filter(company__istartswith=term)
+    return qs
+
+
+def lead_page(
+    user: User, filters: LeadFilters, *, cursor: str | None, limit: int
+) -> tuple[list[Lead], str | None]:
+    """Newest first, keyset-paginated by id: page N costs the same as page 1."""
+    qs = filtered_leads(user, filters).select_related("reason_code")
+    if cursor:
+        qs = qs.filter(pk__lt=decode_cursor(cursor))
+    rows = list(qs.order_by("-pk")[: limit + 1])
+    next_cursor = encode_cursor(rows[limit - 1].pk) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def lead_events(lead: Lead) -> QuerySet[LeadEvent]:
+    return lead.events.select_related("reason_code", "actor").order_by("at", "id")

@@ -1,0 +1,104 @@
+"""Shared test fixtures: two teleprospecting teams, each feeding a sales team,
+with a rep of every kind, so tests can prove who may see what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from leadloop.accounts.choices import Role, TeamKind
+from leadloop.accounts.models import Team, User
+from leadloop.accounts.services import create_token, create_user
+from leadloop.campaigns.choices import Channel
+from leadloop.campaigns.models import Campaign
+from leadloop.leads.models import Lead
+from leadloop.leads.services import create_lead
+
+# Tuesday 2026-11-24 10:00 in Berlin: inside business hours.
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+PASSWORD = "leadloop-test-pw-1"
+
+
+@dataclass
+class Side:
+    tele: Team
+    sales: Team
+    inside: User
+    inside2: User
+    sales_rep: User
+    tele_manager: User
+    sales_manager: User
+    campaign: Campaign
+
+
+@dataclass
+class World:
+    a: Side
+    b: Side
+    marketing: User
+    admin: User
+    tokens: dict[str, str]
+
+    def token(self, user: User) -> str:
+        return self.tokens[user.username]
+
+    def auth(self, user: User) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": f"Bearer {self.token(user)}"}
+
+
+def _side(name: str, channel: str) -> Side:
+    tele = Team.objects.create(name=f"{name} Teleprospecting", kind=TeamKind.TELEPROSPECTING,
+                               timezone="Europe/Berlin", holiday_country="DE")
+    sales = Team.objects.create(name=f"{name} Sales", kind=TeamKind.SALES,
+                                timezone="Europe/Berlin", holiday_country="DE")
+    tele.feeds.add(sales)
+    low = name.lower()
+
+    def mk(username: str, role: str, team: Team) -> User:
+        return create_user(username=username, role=role, team=team, password=PASSWORD,
+                           email=f"{username}@example.com", first_name=username.title())
+
+    side = Side(
+        tele=tele, sales=sales,
+        inside=mk(f"{low}_inside", Role.INSIDE_REP, tele),
+        inside2=mk(f"{low}_inside2", Role.INSIDE_REP, tele),
+        sales_rep=mk(f"{low}_sales", Role.SALES_REP, sales),
+        tele_manager=mk(f"{low}_tele_mgr", Role.MANAGER, tele),
+        sales_manager=mk(f"{low}_sales_mgr", Role.MANAGER, sales),
+        campaign=Campaign.objects.create(name=f"{name} campaign", channel=channel, team=tele,
+                                         cost=1000, target_industries=["Software"]),
+    )
+    tele.manager = side.tele_manager
+    tele.save()
+    sales.manager = side.sales_manager
+    sales.save()
+    return side
+
+
+def build_world() -> World:
+    a = _side("Alpha", Channel.WEB_RFI)
+    b = _side("Beta", Channel.WEBINAR)
+    marketing = create_user(username="marketing", role=Role.MARKETING, password=PASSWORD)
+    admin = create_user(username="admin", role=Role.ADMIN, password=PASSWORD)
+    tokens = {}
+    for user in User.objects.all():
+        tokens[user.username] = create_token(user=user, now=NOW)[1]
+    return World(a=a, b=b, marketing=marketing, admin=admin, tokens=tokens)
+
+
+_counter = [0]
+
+
+def make_lead(side: Side, *, now: datetime = NOW, owner: User | None = None,
+              **fields: Any) -> Lead:
+    """A new lead on the side's campaign, assigned to `owner` (default: the round robin)."""
+    _counter[0] += 1
+    n = _counter[0]
+    data = {"first_name": f"Pat{n}", "last_name": f"Lee{n}", "company": f"Acme {n}",
+            "email": f"pat{n}@acme{n}.example", "country": "DE", **fields}
+    lead = create_lead(data=data, campaign=side.campaign, actor=None, now=now).lead
+    if owner is not None and lead.owner_id != owner.pk:
+        Lead.objects.filter(pk=lead.pk).update(owner=owner)
+        lead.refresh_from_db()
+    return lead
