@@ -15,8 +15,9 @@ from leadloop.campaigns.models import Campaign
 from leadloop.leads.models import Lead
 from leadloop.leads.services import create_lead
 
-# Tuesday 2026-11-24 10:00 in Berlin: inside business hours.
-NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+# Tuesday 2026-11-17 10:00 in Berlin: inside business hours, and in the past, so
+# API calls made at the real time come after it.
+NOW = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
 PASSWORD = "leadloop-test-pw-1"
 
 

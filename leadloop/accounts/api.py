@@ -29,7 +29,7 @@ def list_users(
     request: HttpRequest,
     role: str | None = Query(None, description="marketing, inside_rep, sales_rep, manager, admin"),
     team: int | None = None,
-) -> tuple[int, Any]:
+) -> Any:
     from django.contrib.auth.models import Group
 
     qs = User.objects.prefetch_related(
@@ -47,4 +47,4 @@ def list_users(
         out.append({"id": u.pk, "username": u.username, "name": u.get_full_name(),
                     "email": u.email, "role": names[0] if names else None, "team": u.team_id,
                     "is_active": u.is_active})
-    return 200, out
+    return out

@@ -28,11 +28,11 @@ class CampaignOut(Schema):
 
 
 @router.get("", response={200: list[CampaignOut], **ERRORS}, summary="Campaigns")
-def list_campaigns(request: HttpRequest, channel: str | None = None) -> tuple[int, Any]:
+def list_campaigns(request: HttpRequest, channel: str | None = None) -> Any:
     qs = Campaign.objects.all()
     if channel:
         qs = qs.filter(channel=channel)
-    return 200, [
+    return [
         {"id": c.pk, "name": c.name, "channel": c.channel, "team": c.team_id, "cost": c.cost,
          "starts_on": c.starts_on, "ends_on": c.ends_on,
          "target_industries": c.target_industries, "target_sizes": c.target_sizes,

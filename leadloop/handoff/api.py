@@ -27,10 +27,10 @@ class QualificationOut(Schema):
 
 @router.get("/qualification", response={200: QualificationOut, **ERRORS},
             summary="The active qualification definition")
-def qualification(request: HttpRequest) -> tuple[int, Any]:
+def qualification(request: HttpRequest) -> Any:
     d = active_definition()
     criteria = [{"key": c["key"], "label": c.get("label", c["key"]),
                  "required": bool(c.get("required", True)), "help": c.get("help", "")}
                 for c in d.criteria]
-    return 200, {"version": d.version, "name": d.name, "criteria": criteria,
+    return {"version": d.version, "name": d.name, "criteria": criteria,
                  "keys": [c["key"] for c in criteria]}

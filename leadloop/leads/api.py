@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
@@ -190,7 +190,7 @@ def _user(request: HttpRequest) -> User:
         "`Idempotency-Key` header to make retries safe."
     ),
 )
-def create(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, Any]]:
+def create(request: HttpRequest, payload: LeadIn) -> Any:
     user = _user(request)
     if user.role not in INTAKE_ROLES:
         raise NotPermitted(f"A {user.role or 'user without a role'} cannot create leads.")
@@ -199,19 +199,20 @@ def create(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, Any]]:
     if campaign is None:
         raise ValidationError({"campaign": f"no campaign with id {payload.campaign}"})
 
-    def handle() -> tuple[int, dict[str, Any]]:
+    def handle() -> Any:
         result = create_lead(data=payload.dict(), campaign=campaign, actor=user, now=now)
         body = lead_json(result.lead)
         if result.created:
             return 201, body
         body["duplicate_of"] = result.lead.pk
-        return 200, body
+        return body
 
     key = request.headers.get("Idempotency-Key")
-    return run_once(
+    status, body = run_once(
         user=user, key=key, now=now, handler=handle,
         fingerprint=fingerprint(request.method or "POST", request.path, request.body),
     )
+    return Status(status, body)
 
 
 @router.get("", response={200: LeadPageOut, **ERRORS}, summary="List leads you may see")
@@ -226,24 +227,24 @@ def list_leads(
     created_to: datetime | None = None,
     cursor: str | None = None,
     limit: int = Query(25, ge=1, le=500),
-) -> tuple[int, dict[str, Any]]:
+) -> Any:
     filters = LeadFilters(stage=stage, owner=owner, sales_rep=sales_rep, campaign=campaign,
                           team=team, created_from=created_from, created_to=created_to)
     try:
         rows, next_cursor = lead_page(_user(request), filters, cursor=cursor, limit=limit)
     except ValueError as exc:
         raise ValidationError({"cursor": str(exc)}) from None
-    return 200, {"items": [lead_json(lead) for lead in rows], "next_cursor": next_cursor}
+    return {"items": [lead_json(lead) for lead in rows], "next_cursor": next_cursor}
 
 
 @router.get("/{lead_id}", response={200: LeadDetailOut, **ERRORS},
             summary="One lead with its events, oldest first")
-def get_lead(request: HttpRequest, lead_id: int) -> tuple[int, dict[str, Any]]:
+def get_lead(request: HttpRequest, lead_id: int) -> Any:
     lead = get_object_or_404(visible_leads(_user(request)).select_related("reason_code"),
                              pk=lead_id)
     body = lead_json(lead)
     body["events"] = [event_json(e) for e in lead_events(lead)]
-    return 200, body
+    return body
 
 
 @router.post(
@@ -258,7 +259,7 @@ def get_lead(request: HttpRequest, lead_id: int) -> tuple[int, dict[str, Any]]:
         "stage, 422 naming a missing or wrong field."
     ),
 )
-def transition(request: HttpRequest, lead_id: int, payload: TransitionIn) -> tuple[int, Any]:
+def transition(request: HttpRequest, lead_id: int, payload: TransitionIn) -> Any:
     user = _user(request)
     lead = get_object_or_404(visible_leads(user).only("pk"), pk=lead_id)
     data = payload.dict(exclude_none=True)
@@ -268,14 +269,14 @@ def transition(request: HttpRequest, lead_id: int, payload: TransitionIn) -> tup
     updated = lead_transition(lead=lead.pk, action=action, actor=user, now=now, data=data,
                               expected_version=expected)
     event = updated.events.order_by("-id").values_list("pk", flat=True).first()
-    return 200, {"id": updated.pk, "stage": updated.stage, "version": updated.version,
+    return {"id": updated.pk, "stage": updated.stage, "version": updated.version,
                  "event": event}
 
 
 @reasons_router.get("/reason-codes", response={200: list[ReasonCodeOut], **ERRORS},
                     summary="Reason codes for disqualify, reject and lose")
-def reason_codes(request: HttpRequest, kind: str | None = None) -> tuple[int, Any]:
+def reason_codes(request: HttpRequest, kind: str | None = None) -> Any:
     qs = ReasonCode.objects.filter(is_active=True)
     if kind:
         qs = qs.filter(kind=kind)
-    return 200, list(qs.values("id", "kind", "code", "label", "out_of_target"))
+    return list(qs.values("id", "kind", "code", "label", "out_of_target"))

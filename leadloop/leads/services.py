@@ -307,7 +307,7 @@ def lead_transition(
                                          f"{', '.join(Action.values)}"})
     lead_id = lead.pk if isinstance(lead, Lead) else lead
     with transaction.atomic():
-        locked = Lead.objects.select_for_update().select_related("team", "sales_rep", "campaign").get(
+        locked = Lead.objects.select_for_update(of=("self",)).select_related("team", "sales_rep", "campaign").get(
             pk=lead_id)
         if expected_version is not None and locked.version != expected_version:
             raise StaleLead(locked, expected_version)

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Status, Router, Schema
 
 from leadloop.accounts.models import User
 from leadloop.api.schemas import ERRORS
@@ -51,7 +51,7 @@ def activity_json(activity: Activity, stage: str) -> dict[str, Any]:
                          "held, no_show; note: none. The first call or email meets the "
                          "first-contact SLA; exhausting the attempt policy with no connect "
                          "makes the lead unreachable (see `lead_stage`).")
-def create_activity(request: HttpRequest, lead_id: int, payload: ActivityIn) -> tuple[int, Any]:
+def create_activity(request: HttpRequest, lead_id: int, payload: ActivityIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
     lead = get_object_or_404(visible_leads(user).only("pk"), pk=lead_id)
@@ -59,12 +59,12 @@ def create_activity(request: HttpRequest, lead_id: int, payload: ActivityIn) -> 
                             outcome=payload.outcome, occurred_at=payload.occurred_at,
                             note=payload.note, now=timezone.now())
     stage = type(lead).objects.values_list("stage", flat=True).get(pk=lead.pk)
-    return 201, activity_json(activity, stage)
+    return Status(201, activity_json(activity, stage))
 
 
 @router.get("/{lead_id}/activities", response={200: list[ActivityOut], **ERRORS},
             summary="A lead's activities, newest first")
-def list_activities(request: HttpRequest, lead_id: int) -> tuple[int, Any]:
+def list_activities(request: HttpRequest, lead_id: int) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     lead = get_object_or_404(visible_leads(user).only("pk", "stage"), pk=lead_id)
-    return 200, [activity_json(a, lead.stage) for a in lead.activities.all()]
+    return [activity_json(a, lead.stage) for a in lead.activities.all()]

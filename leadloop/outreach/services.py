@@ -53,7 +53,7 @@ def log_activity(
         raise ValidationError({"occurred_at": "is in the future"})
     lead_id = lead.pk if isinstance(lead, Lead) else lead
     with transaction.atomic():
-        locked = Lead.objects.select_for_update().select_related("campaign").get(pk=lead_id)
+        locked = Lead.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=lead_id)
         if not states.is_open(locked.stage):
             raise ValidationError(
                 {"lead": f"lead {locked.pk} is {locked.get_stage_display().lower()}; "
