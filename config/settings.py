@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "leadloop.outreach",
     "leadloop.handoff",
     "leadloop.api",
+    "leadloop.bench",
+    "leadloop.demo",
     "leadloop.web",
 ]
 

@@ -49,26 +49,43 @@ class World:
 
 
 def _side(name: str, channel: str) -> Side:
-    tele = Team.objects.create(name=f"{name} Teleprospecting", kind=TeamKind.TELEPROSPECTING,
-                               timezone="Europe/Berlin", holiday_country="DE")
-    sales = Team.objects.create(name=f"{name} Sales", kind=TeamKind.SALES,
-                                timezone="Europe/Berlin", holiday_country="DE")
+    tele = Team.objects.create(
+        name=f"{name} Teleprospecting",
+        kind=TeamKind.TELEPROSPECTING,
+        timezone="Europe/Berlin",
+        holiday_country="DE",
+    )
+    sales = Team.objects.create(
+        name=f"{name} Sales", kind=TeamKind.SALES, timezone="Europe/Berlin", holiday_country="DE"
+    )
     tele.feeds.add(sales)
     low = name.lower()
 
     def mk(username: str, role: str, team: Team) -> User:
-        return create_user(username=username, role=role, team=team, password=PASSWORD,
-                           email=f"{username}@example.com", first_name=username.title())
+        return create_user(
+            username=username,
+            role=role,
+            team=team,
+            password=PASSWORD,
+            email=f"{username}@example.com",
+            first_name=username.title(),
+        )
 
     side = Side(
-        tele=tele, sales=sales,
+        tele=tele,
+        sales=sales,
         inside=mk(f"{low}_inside", Role.INSIDE_REP, tele),
         inside2=mk(f"{low}_inside2", Role.INSIDE_REP, tele),
         sales_rep=mk(f"{low}_sales", Role.SALES_REP, sales),
         tele_manager=mk(f"{low}_tele_mgr", Role.MANAGER, tele),
         sales_manager=mk(f"{low}_sales_mgr", Role.MANAGER, sales),
-        campaign=Campaign.objects.create(name=f"{name} campaign", channel=channel, team=tele,
-                                         cost=1000, target_industries=["Software"]),
+        campaign=Campaign.objects.create(
+            name=f"{name} campaign",
+            channel=channel,
+            team=tele,
+            cost=1000,
+            target_industries=["Software"],
+        ),
     )
     tele.manager = side.tele_manager
     tele.save()
@@ -91,13 +108,18 @@ def build_world() -> World:
 _counter = [0]
 
 
-def make_lead(side: Side, *, now: datetime = NOW, owner: User | None = None,
-              **fields: Any) -> Lead:
+def make_lead(side: Side, *, now: datetime = NOW, owner: User | None = None, **fields: Any) -> Lead:
     """A new lead on the side's campaign, assigned to `owner` (default: the round robin)."""
     _counter[0] += 1
     n = _counter[0]
-    data = {"first_name": f"Pat{n}", "last_name": f"Lee{n}", "company": f"Acme {n}",
-            "email": f"pat{n}@acme{n}.example", "country": "DE", **fields}
+    data = {
+        "first_name": f"Pat{n}",
+        "last_name": f"Lee{n}",
+        "company": f"Acme {n}",
+        "email": f"pat{n}@acme{n}.example",
+        "country": "DE",
+        **fields,
+    }
     lead = create_lead(data=data, campaign=side.campaign, actor=None, now=now).lead
     if owner is not None and lead.owner_id != owner.pk:
         Lead.objects.filter(pk=lead.pk).update(owner=owner)

@@ -37,14 +37,24 @@ def list_users(
     )
     if role:
         if role not in Role.values:
-            raise ValidationError({"role": f"unknown role '{role}'; one of {', '.join(Role.values)}"})
+            raise ValidationError(
+                {"role": f"unknown role '{role}'; one of {', '.join(Role.values)}"}
+            )
         qs = qs.filter(groups__name=role)
     if team:
         qs = qs.filter(team_id=team)
     out = []
     for u in qs:
         names = [g.name for g in u.groups.all()]
-        out.append({"id": u.pk, "username": u.username, "name": u.get_full_name(),
-                    "email": u.email, "role": names[0] if names else None, "team": u.team_id,
-                    "is_active": u.is_active})
+        out.append(
+            {
+                "id": u.pk,
+                "username": u.username,
+                "name": u.get_full_name(),
+                "email": u.email,
+                "role": names[0] if names else None,
+                "team": u.team_id,
+                "is_active": u.is_active,
+            }
+        )
     return out

@@ -39,7 +39,9 @@ class Team(models.Model):
     timezone = models.CharField(max_length=64, default="Europe/Berlin")
     working_hours = models.JSONField(
         default=default_working_hours,
-        help_text='Weekly opening intervals, e.g. {"mon": [["09:00", "12:00"], ["13:00", "17:30"]]}',
+        help_text=(
+            'Weekly opening intervals, e.g. {"mon": [["09:00", "12:00"], ["13:00", "17:30"]]}'
+        ),
     )
     holiday_country = models.CharField(max_length=2, blank=True, default="")
     holiday_subdivision = models.CharField(max_length=10, blank=True, default="")
@@ -76,7 +78,7 @@ class User(AbstractUser):
         """The user's role slug, from the first role group she is in."""
         cached: Any = getattr(self, "_role_cache", False)
         if cached is not False:
-            return cached  # type: ignore[no-any-return]
+            return cached
         names = {g.name for g in self.groups.all()}
         role = next((r.value for r in Role if r.value in names), None)
         if role is None and self.is_superuser:

@@ -35,9 +35,14 @@ def create_user(
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role '{role}'; one of {', '.join(Role.values)}."})
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name,
-        team=team, timezone=timezone,
-        is_staff=role in (Role.ADMIN, Role.MANAGER), is_superuser=role == Role.ADMIN,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        team=team,
+        timezone=timezone,
+        is_staff=role in (Role.ADMIN, Role.MANAGER),
+        is_superuser=role == Role.ADMIN,
     )
     if password:
         user.set_password(password)

@@ -22,7 +22,11 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def run_once(
-    *, user: User, key: str | None, fingerprint: str, now: datetime,
+    *,
+    user: User,
+    key: str | None,
+    fingerprint: str,
+    now: datetime,
     handler: Callable[[], tuple[int, dict[str, Any]]],
 ) -> tuple[int, dict[str, Any]]:
     """Run `handler` unless this key already has an answer; store the answer atomically.
@@ -38,17 +42,27 @@ def run_once(
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))",
-                            [f"{user.pk}:{key}"])
+                cur.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))", [f"{user.pk}:{key}"]
+                )
         stored = IdempotentRequest.objects.filter(user=user, key=key).first()
         if stored is not None:
             if stored.fingerprint != fingerprint:
-                raise ValidationError({"Idempotency-Key": (
-                    "was already used for a different request; use a new key for new data")})
+                raise ValidationError(
+                    {
+                        "Idempotency-Key": (
+                            "was already used for a different request; use a new key for new data"
+                        )
+                    }
+                )
             return stored.status, stored.body
         status, body = handler()
         IdempotentRequest.objects.create(
-            user=user, key=key, fingerprint=fingerprint, status=status,
-            body=json.loads(json.dumps(body, default=str)), created_at=now,
+            user=user,
+            key=key,
+            fingerprint=fingerprint,
+            status=status,
+            body=json.loads(json.dumps(body, default=str)),
+            created_at=now,
         )
         return status, body

@@ -32,8 +32,11 @@ api = NinjaAPI(
 def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     if hasattr(exc, "error_dict"):
         return [
-            {"loc": ["body", field], "msg": "; ".join(str(m) for e in errs for m in e.messages),
-             "type": "value_error"}
+            {
+                "loc": ["body", field],
+                "msg": "; ".join(str(m) for e in errs for m in e.messages),
+                "type": "value_error",
+            }
             for field, errs in exc.error_dict.items()
         ]
     return [{"loc": ["body"], "msg": "; ".join(exc.messages), "type": "value_error"}]
@@ -47,8 +50,11 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(NinjaValidationError)
 def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     detail = [
-        {"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "invalid"),
-         "type": e.get("type", "value_error")}
+        {
+            "loc": [str(p) for p in e.get("loc", [])],
+            "msg": e.get("msg", "invalid"),
+            "type": e.get("type", "value_error"),
+        }
         for e in exc.errors
     ]
     return api.create_response(request, {"detail": detail}, status=422)

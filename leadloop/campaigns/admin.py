@@ -14,6 +14,15 @@ class CampaignAdmin(admin.ModelAdmin):
 
 @admin.register(SourcePolicy)
 class SourcePolicyAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "channel", "campaign", "priority", "first_contact_amount",
-                    "first_contact_unit", "max_open_days", "max_dials", "max_emails")
+    list_display = (
+        "__str__",
+        "channel",
+        "campaign",
+        "priority",
+        "first_contact_amount",
+        "first_contact_unit",
+        "max_open_days",
+        "max_dials",
+        "max_emails",
+    )
     list_filter = ("channel",)

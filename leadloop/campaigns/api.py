@@ -33,9 +33,18 @@ def list_campaigns(request: HttpRequest, channel: str | None = None) -> Any:
     if channel:
         qs = qs.filter(channel=channel)
     return [
-        {"id": c.pk, "name": c.name, "channel": c.channel, "team": c.team_id, "cost": c.cost,
-         "starts_on": c.starts_on, "ends_on": c.ends_on,
-         "target_industries": c.target_industries, "target_sizes": c.target_sizes,
-         "target_countries": c.target_countries, "is_active": c.is_active}
+        {
+            "id": c.pk,
+            "name": c.name,
+            "channel": c.channel,
+            "team": c.team_id,
+            "cost": c.cost,
+            "starts_on": c.starts_on,
+            "ends_on": c.ends_on,
+            "target_industries": c.target_industries,
+            "target_sizes": c.target_sizes,
+            "target_countries": c.target_countries,
+            "is_active": c.is_active,
+        }
         for c in qs
     ]

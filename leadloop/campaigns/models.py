@@ -72,5 +72,5 @@ class SourcePolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        scope = self.campaign.name if self.campaign_id else self.get_channel_display()
+        scope = self.campaign.name if self.campaign else self.get_channel_display()
         return f"{scope}: P{self.priority}, {self.first_contact_amount} {self.first_contact_unit}"

@@ -12,7 +12,6 @@ class QualificationDefinitionAdmin(admin.ModelAdmin):
 
 @admin.register(Handoff)
 class HandoffAdmin(admin.ModelAdmin):
-    list_display = ("lead", "from_rep", "to_rep", "meeting_at", "warm_call_confirmed",
-                    "created_at")
+    list_display = ("lead", "from_rep", "to_rep", "meeting_at", "warm_call_confirmed", "created_at")
     raw_id_fields = ("lead", "from_rep", "to_rep")
     readonly_fields = ("lead", "from_rep", "to_rep", "definition", "answers", "created_at")

@@ -25,12 +25,25 @@ class QualificationOut(Schema):
     keys: list[str]
 
 
-@router.get("/qualification", response={200: QualificationOut, **ERRORS},
-            summary="The active qualification definition")
+@router.get(
+    "/qualification",
+    response={200: QualificationOut, **ERRORS},
+    summary="The active qualification definition",
+)
 def qualification(request: HttpRequest) -> Any:
     d = active_definition()
-    criteria = [{"key": c["key"], "label": c.get("label", c["key"]),
-                 "required": bool(c.get("required", True)), "help": c.get("help", "")}
-                for c in d.criteria]
-    return {"version": d.version, "name": d.name, "criteria": criteria,
-                 "keys": [c["key"] for c in criteria]}
+    criteria = [
+        {
+            "key": c["key"],
+            "label": c.get("label", c["key"]),
+            "required": bool(c.get("required", True)),
+            "help": c.get("help", ""),
+        }
+        for c in d.criteria
+    ]
+    return {
+        "version": d.version,
+        "name": d.name,
+        "criteria": criteria,
+        "keys": [c["key"] for c in criteria],
+    }

@@ -21,7 +21,8 @@ class QualificationDefinition(models.Model):
         ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=models.Q(is_active=True),
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
                 name="one_active_qualification_definition",
             )
         ]

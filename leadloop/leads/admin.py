@@ -38,8 +38,17 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ("email", "last_name", "company")
     list_select_related = ("campaign", "owner", "sales_rep")
     raw_id_fields = ("owner", "sales_rep", "handed_off_by", "duplicate_of", "campaign")
-    readonly_fields = ("stage", "version", "created_at", "updated_at", "stage_changed_at",
-                       "email_key", "phone_key", "person_key", "closed_at")
+    readonly_fields = (
+        "stage",
+        "version",
+        "created_at",
+        "updated_at",
+        "stage_changed_at",
+        "email_key",
+        "phone_key",
+        "person_key",
+        "closed_at",
+    )
     inlines = [LeadEventInline]
     show_full_result_count = False
 

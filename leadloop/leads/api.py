@@ -145,29 +145,55 @@ class ReasonCodeOut(Schema):
 
 def lead_json(lead: Lead) -> dict[str, Any]:
     return {
-        "id": lead.pk, "stage": lead.stage, "owner": lead.owner_id,
-        "sales_rep": lead.sales_rep_id, "handed_off_by": lead.handed_off_by_id,
-        "campaign": lead.campaign_id, "team": lead.team_id, "priority": lead.priority,
-        "score": lead.score, "first_name": lead.first_name, "last_name": lead.last_name,
-        "title": lead.title, "email": lead.email, "phone": lead.phone,
-        "phone_e164": lead.phone_key, "company": lead.company, "industry": lead.industry,
-        "employees": lead.employees, "revenue_band": lead.revenue_band,
-        "country": lead.country, "region": lead.region, "attributes": lead.attributes,
-        "first_contact_due": lead.first_contact_due, "first_contact_at": lead.first_contact_at,
-        "conclude_due": lead.conclude_due, "meeting_at": lead.meeting_at,
+        "id": lead.pk,
+        "stage": lead.stage,
+        "owner": lead.owner_id,
+        "sales_rep": lead.sales_rep_id,
+        "handed_off_by": lead.handed_off_by_id,
+        "campaign": lead.campaign_id,
+        "team": lead.team_id,
+        "priority": lead.priority,
+        "score": lead.score,
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "title": lead.title,
+        "email": lead.email,
+        "phone": lead.phone,
+        "phone_e164": lead.phone_key,
+        "company": lead.company,
+        "industry": lead.industry,
+        "employees": lead.employees,
+        "revenue_band": lead.revenue_band,
+        "country": lead.country,
+        "region": lead.region,
+        "attributes": lead.attributes,
+        "first_contact_due": lead.first_contact_due,
+        "first_contact_at": lead.first_contact_at,
+        "conclude_due": lead.conclude_due,
+        "meeting_at": lead.meeting_at,
         "next_touch_on": lead.next_touch_on.isoformat() if lead.next_touch_on else None,
-        "amount": lead.amount, "revenue": lead.revenue,
+        "amount": lead.amount,
+        "revenue": lead.revenue,
         "reason_code": lead.reason_code.code if lead.reason_code_id and lead.reason_code else None,
-        "duplicate_of": lead.duplicate_of_id, "dials": lead.dials, "emails": lead.emails,
-        "connects": lead.connects, "created_at": lead.created_at,
-        "updated_at": lead.updated_at, "version": lead.version,
+        "duplicate_of": lead.duplicate_of_id,
+        "dials": lead.dials,
+        "emails": lead.emails,
+        "connects": lead.connects,
+        "created_at": lead.created_at,
+        "updated_at": lead.updated_at,
+        "version": lead.version,
     }
 
 
 def event_json(event: LeadEvent) -> dict[str, Any]:
     return {
-        "id": event.pk, "kind": event.kind, "action": event.action, "at": event.at,
-        "actor": event.actor_id, "from_stage": event.from_stage, "to_stage": event.to_stage,
+        "id": event.pk,
+        "kind": event.kind,
+        "action": event.action,
+        "at": event.at,
+        "actor": event.actor_id,
+        "from_stage": event.from_stage,
+        "to_stage": event.to_stage,
         "reason_code": event.reason_code.code if event.reason_code else None,
         "data": event.data,
     }
@@ -209,7 +235,10 @@ def create(request: HttpRequest, payload: LeadIn) -> Any:
 
     key = request.headers.get("Idempotency-Key")
     status, body = run_once(
-        user=user, key=key, now=now, handler=handle,
+        user=user,
+        key=key,
+        now=now,
+        handler=handle,
         fingerprint=fingerprint(request.method or "POST", request.path, request.body),
     )
     return Status(status, body)
@@ -228,8 +257,15 @@ def list_leads(
     cursor: str | None = None,
     limit: int = Query(25, ge=1, le=500),
 ) -> Any:
-    filters = LeadFilters(stage=stage, owner=owner, sales_rep=sales_rep, campaign=campaign,
-                          team=team, created_from=created_from, created_to=created_to)
+    filters = LeadFilters(
+        stage=stage,
+        owner=owner,
+        sales_rep=sales_rep,
+        campaign=campaign,
+        team=team,
+        created_from=created_from,
+        created_to=created_to,
+    )
     try:
         rows, next_cursor = lead_page(_user(request), filters, cursor=cursor, limit=limit)
     except ValueError as exc:
@@ -237,11 +273,15 @@ def list_leads(
     return {"items": [lead_json(lead) for lead in rows], "next_cursor": next_cursor}
 
 
-@router.get("/{lead_id}", response={200: LeadDetailOut, **ERRORS},
-            summary="One lead with its events, oldest first")
+@router.get(
+    "/{lead_id}",
+    response={200: LeadDetailOut, **ERRORS},
+    summary="One lead with its events, oldest first",
+)
 def get_lead(request: HttpRequest, lead_id: int) -> Any:
-    lead = get_object_or_404(visible_leads(_user(request)).select_related("reason_code"),
-                             pk=lead_id)
+    lead = get_object_or_404(
+        visible_leads(_user(request)).select_related("reason_code"), pk=lead_id
+    )
     body = lead_json(lead)
     body["events"] = [event_json(e) for e in lead_events(lead)]
     return body
@@ -266,15 +306,18 @@ def transition(request: HttpRequest, lead_id: int, payload: TransitionIn) -> Any
     action = str(data.pop("action"))
     expected = data.pop("expected_version", None)
     now = timezone.now()
-    updated = lead_transition(lead=lead.pk, action=action, actor=user, now=now, data=data,
-                              expected_version=expected)
+    updated = lead_transition(
+        lead=lead.pk, action=action, actor=user, now=now, data=data, expected_version=expected
+    )
     event = updated.events.order_by("-id").values_list("pk", flat=True).first()
-    return {"id": updated.pk, "stage": updated.stage, "version": updated.version,
-                 "event": event}
+    return {"id": updated.pk, "stage": updated.stage, "version": updated.version, "event": event}
 
 
-@reasons_router.get("/reason-codes", response={200: list[ReasonCodeOut], **ERRORS},
-                    summary="Reason codes for disqualify, reject and lose")
+@reasons_router.get(
+    "/reason-codes",
+    response={200: list[ReasonCodeOut], **ERRORS},
+    summary="Reason codes for disqualify, reject and lose",
+)
 def reason_codes(request: HttpRequest, kind: str | None = None) -> Any:
     qs = ReasonCode.objects.filter(is_active=True)
     if kind:

@@ -57,21 +57,33 @@ class Lead(models.Model):
         "campaigns.Campaign", on_delete=models.PROTECT, related_name="leads"
     )
     team = models.ForeignKey(
-        "accounts.Team", on_delete=models.PROTECT, related_name="leads",
+        "accounts.Team",
+        on_delete=models.PROTECT,
+        related_name="leads",
         help_text="The teleprospecting team working the lead.",
     )
     stage = models.CharField(max_length=24, choices=Stage.choices, default=Stage.NEW)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="owned_leads", help_text="The inside rep.",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+        help_text="The inside rep.",
     )
     sales_rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="sales_leads",
     )
     # The inside rep who set the meeting: feedback and recycled leads go to her.
     handed_off_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="produced_leads",
     )
     duplicate_of = models.ForeignKey(
@@ -140,7 +152,10 @@ class LeadEvent(models.Model):
     action = models.CharField(max_length=24, blank=True, default="")
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     from_stage = models.CharField(max_length=24, blank=True, default="")

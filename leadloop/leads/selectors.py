@@ -61,8 +61,11 @@ def filtered_leads(user: User, filters: LeadFilters) -> QuerySet[Lead]:
         qs = qs.filter(created_at__lt=filters.created_to)
     if filters.q:
         term = filters.q.strip()
-        qs = qs.filter(email_key__startswith=term.lower()) if "@" in term else qs.filter(
-            last_name__istartswith=term) | qs.filter(company__istartswith=term)
+        qs = (
+            qs.filter(email_key__startswith=term.lower())
+            if "@" in term
+            else qs.filter(last_name__istartswith=term) | qs.filter(company__istartswith=term)
+        )
     return qs
 
 

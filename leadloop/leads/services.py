@@ -33,10 +33,24 @@ from leadloop.sla import rules as sla_rules
 
 log = logging.getLogger("leadloop.leads")
 
-PERSON_FIELDS = ("first_name", "last_name", "title", "email", "phone", "company", "industry",
-                 "employees", "revenue_band", "country", "region")
-_MAX_LEN = {f.name: f.max_length for f in Lead._meta.get_fields()
-            if getattr(f, "max_length", None) and f.name in PERSON_FIELDS}
+PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "email",
+    "phone",
+    "company",
+    "industry",
+    "employees",
+    "revenue_band",
+    "country",
+    "region",
+)
+_MAX_LEN: dict[str, int] = {
+    name: length
+    for name in PERSON_FIELDS
+    if (length := getattr(Lead._meta.get_field(name), "max_length", None))
+}
 
 
 class StaleLead(Exception):
@@ -127,7 +141,9 @@ def find_duplicate(fields: Mapping[str, Any]) -> Lead | None:
         if fields.get(key):
             match |= Q(**{key: fields[key]})
     return (
-        Lead.objects.filter(match).exclude(stage=Stage.DUPLICATE).order_by("created_at", "id")
+        Lead.objects.filter(match)
+        .exclude(stage=Stage.DUPLICATE)
+        .order_by("created_at", "id")
         .first()
     )
 
@@ -140,15 +156,20 @@ def _lock_identity(fields: Mapping[str, Any]) -> None:
     """
     if connection.vendor != "postgresql":
         return
-    keys = sorted(f"{k}:{fields[k]}" for k in ("email_key", "phone_key", "person_key")
-                  if fields.get(k))
+    keys = sorted(
+        f"{k}:{fields[k]}" for k in ("email_key", "phone_key", "person_key") if fields.get(k)
+    )
     with connection.cursor() as cur:
         for key in keys:
             cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
 
 
 def create_lead(
-    *, data: Mapping[str, Any], campaign: Campaign, actor: User | None, now: datetime,
+    *,
+    data: Mapping[str, Any],
+    campaign: Campaign,
+    actor: User | None,
+    now: datetime,
     score: int = 0,
 ) -> IntakeResult:
     """Take in a lead: validate, deduplicate, assign, start its SLA clocks.
@@ -163,10 +184,14 @@ def create_lead(
         _lock_identity(fields)
         existing = find_duplicate(fields)
         if existing is not None:
-            submitted = {k: v for k, v in fields.items()
-                         if k in PERSON_FIELDS and v not in ("", None)}
+            submitted = {
+                k: v for k, v in fields.items() if k in PERSON_FIELDS and v not in ("", None)
+            }
             event = LeadEvent.objects.create(
-                lead=existing, kind=EventKind.SUBMITTED_AGAIN, at=now, actor=actor,
+                lead=existing,
+                kind=EventKind.SUBMITTED_AGAIN,
+                at=now,
+                actor=actor,
                 data={"campaign": campaign.pk, "submitted": submitted},
             )
             transaction.on_commit(lambda: publish_events([event.pk]))
@@ -175,22 +200,44 @@ def create_lead(
         team = campaign.team
         policy = policy_for(campaign)
         cal = team_calendar(team)
-        owner = assign_inside_rep(team=team, country=fields["country"],
-                                  region=fields["region"], now=now)
+        owner = assign_inside_rep(
+            team=team, country=fields["country"], region=fields["region"], now=now
+        )
         lead = Lead.objects.create(
-            **fields, campaign=campaign, team=team, owner=owner, stage=Stage.NEW,
-            priority=policy.priority, score=score,
+            **fields,
+            campaign=campaign,
+            team=team,
+            owner=owner,
+            stage=Stage.NEW,
+            priority=policy.priority,
+            score=score,
             first_contact_due=sla_rules.first_contact_due(policy, cal, now),
             conclude_due=sla_rules.conclude_due(policy, cal, now),
-            created_at=now, updated_at=now, stage_changed_at=now,
+            created_at=now,
+            updated_at=now,
+            stage_changed_at=now,
         )
         events = [
-            LeadEvent(lead=lead, kind=EventKind.CREATED, at=now, actor=actor, to_stage=Stage.NEW,
-                      data={"campaign": campaign.pk, "channel": campaign.channel}),
-            LeadEvent(lead=lead, kind=EventKind.ASSIGNED, at=now, actor=actor,
-                      data={"owner": owner.pk if owner else None,
-                            "why": "no active inside rep on the team" if owner is None
-                            else "territory or round robin"}),
+            LeadEvent(
+                lead=lead,
+                kind=EventKind.CREATED,
+                at=now,
+                actor=actor,
+                to_stage=Stage.NEW,
+                data={"campaign": campaign.pk, "channel": campaign.channel},
+            ),
+            LeadEvent(
+                lead=lead,
+                kind=EventKind.ASSIGNED,
+                at=now,
+                actor=actor,
+                data={
+                    "owner": owner.pk if owner else None,
+                    "why": "no active inside rep on the team"
+                    if owner is None
+                    else "territory or round robin",
+                },
+            ),
         ]
         created = LeadEvent.objects.bulk_create(events)
         ids = [e.pk for e in created]
@@ -211,7 +258,9 @@ def _reason(action: str, value: Any) -> ReasonCode:
         found = codes.filter(code=value).first()
     if found is None:
         allowed = ", ".join(codes.values_list("code", flat=True))
-        raise ValidationError({"reason_code": f"unknown {kind} reason '{value}'; one of: {allowed}"})
+        raise ValidationError(
+            {"reason_code": f"unknown {kind} reason '{value}'; one of: {allowed}"}
+        )
     return found
 
 
@@ -281,8 +330,10 @@ def _answers(value: Any) -> tuple[Any, dict[str, str]]:
 def _require(action: str, data: Mapping[str, Any]) -> None:
     for field in states.REQUIRED_DATA.get(Action(action), ()):
         value = data.get(field)
-        if value is None or (isinstance(value, str) and not value.strip()) or (
-            field == "answers" and not value
+        if (
+            value is None
+            or (isinstance(value, str) and not value.strip())
+            or (field == "answers" and not value)
         ):
             raise ValidationError({field: f"'{action}' needs '{field}'"})
 
@@ -303,12 +354,16 @@ def lead_transition(
     """
     data = dict(data or {})
     if action not in Action.values:
-        raise ValidationError({"action": f"unknown action '{action}'; one of "
-                                         f"{', '.join(Action.values)}"})
+        raise ValidationError(
+            {"action": f"unknown action '{action}'; one of {', '.join(Action.values)}"}
+        )
     lead_id = lead.pk if isinstance(lead, Lead) else lead
     with transaction.atomic():
-        locked = Lead.objects.select_for_update(of=("self",)).select_related("team", "sales_rep", "campaign").get(
-            pk=lead_id)
+        locked = (
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("team", "sales_rep", "campaign")
+            .get(pk=lead_id)
+        )
         if expected_version is not None and locked.version != expected_version:
             raise StaleLead(locked, expected_version)
         to_stage = states.next_stage(locked.stage, action)
@@ -331,19 +386,26 @@ def lead_transition(
             if meeting_at <= now:
                 raise ValidationError({"meeting_at": "the meeting must be in the future"})
             definition, answers = _answers(data["answers"])
-            inside_rep = actor if actor is not None and actor.role == Role.INSIDE_REP else (
-                locked.owner)
+            inside_rep = (
+                actor if actor is not None and actor.role == Role.INSIDE_REP else (locked.owner)
+            )
             locked.sales_rep, locked.meeting_at = rep, meeting_at
             locked.handed_off_by, locked.handed_off_at = inside_rep, now
             changed += ["sales_rep", "meeting_at", "handed_off_by", "handed_off_at"]
             handoff_kwargs = {
-                "to_rep": rep, "from_rep": inside_rep or actor, "definition": definition,
-                "answers": answers, "meeting_at": meeting_at,
+                "to_rep": rep,
+                "from_rep": inside_rep or actor,
+                "definition": definition,
+                "answers": answers,
+                "meeting_at": meeting_at,
                 "write_up": str(data.get("write_up") or data.get("note") or ""),
                 "warm_call_confirmed": bool(data.get("warm_call_confirmed", False)),
             }
-            event_data |= {"sales_rep": rep.pk, "meeting_at": meeting_at.isoformat(),
-                           "answers": answers}
+            event_data |= {
+                "sales_rep": rep.pk,
+                "meeting_at": meeting_at.isoformat(),
+                "answers": answers,
+            }
         elif action == Action.REJECT:
             event_data["sales_rep"] = locked.sales_rep_id
             locked.sales_rep = None
@@ -360,8 +422,16 @@ def lead_transition(
             locked.first_contact_at = None
             locked.conclude_due = sla_rules.conclude_due(policy, cal, now)
             locked.dials = locked.emails = locked.connects = 0
-            changed += ["owner", "sales_rep", "first_contact_due", "first_contact_at",
-                        "conclude_due", "dials", "emails", "connects"]
+            changed += [
+                "owner",
+                "sales_rep",
+                "first_contact_due",
+                "first_contact_at",
+                "conclude_due",
+                "dials",
+                "emails",
+                "connects",
+            ]
         elif action == Action.OPEN_OPPORTUNITY:
             locked.amount = _decimal("amount", data["amount"])
             changed.append("amount")
@@ -386,7 +456,8 @@ def lead_transition(
                 original = Lead.objects.get(pk=int(data["duplicate_of"]))
             except (Lead.DoesNotExist, TypeError, ValueError):
                 raise ValidationError(
-                    {"duplicate_of": f"no lead with id '{data['duplicate_of']}'"}) from None
+                    {"duplicate_of": f"no lead with id '{data['duplicate_of']}'"}
+                ) from None
             if original.pk == locked.pk:
                 raise ValidationError({"duplicate_of": "a lead cannot duplicate itself"})
             locked.duplicate_of = original
@@ -411,8 +482,15 @@ def lead_transition(
 
             Handoff.objects.create(lead=locked, created_at=now, **handoff_kwargs)
         event = LeadEvent.objects.create(
-            lead=locked, kind=EventKind.TRANSITION, action=action, at=now, actor=actor,
-            from_stage=from_stage, to_stage=to_stage, reason_code=reason, data=event_data,
+            lead=locked,
+            kind=EventKind.TRANSITION,
+            action=action,
+            at=now,
+            actor=actor,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            reason_code=reason,
+            data=event_data,
         )
         transaction.on_commit(lambda: publish_events([event.pk]))
     return locked
@@ -430,7 +508,13 @@ def publish_events(event_ids: list[int]) -> None:
     ):
         log.info(
             "lead event",
-            extra={"event": event.pk, "lead": event.lead_id, "kind": event.kind,
-                   "action": event.action, "from_stage": event.from_stage,
-                   "to_stage": event.to_stage, "actor": event.actor_id},
+            extra={
+                "event": event.pk,
+                "lead": event.lead_id,
+                "kind": event.kind,
+                "action": event.action,
+                "from_stage": event.from_stage,
+                "to_stage": event.to_stage,
+                "actor": event.actor_id,
+            },
         )

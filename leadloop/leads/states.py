@@ -16,8 +16,9 @@ S, A = Stage, Action
 # Stages an inside rep works from (her queue).
 INSIDE_OPEN = frozenset({S.NEW, S.WORKING, S.REJECTED, S.RECYCLED})
 # Stages owned by sales, still open.
-SALES_OPEN = frozenset({S.HANDED_OFF, S.ACCEPTED, S.MEETING_HELD, S.NO_SHOW, S.NURTURE,
-                        S.OPPORTUNITY})
+SALES_OPEN = frozenset(
+    {S.HANDED_OFF, S.ACCEPTED, S.MEETING_HELD, S.NO_SHOW, S.NURTURE, S.OPPORTUNITY}
+)
 OPEN_STAGES = INSIDE_OPEN | SALES_OPEN
 CLOSED_STAGES = frozenset(Stage) - OPEN_STAGES
 
@@ -95,10 +96,23 @@ REASON_KIND: Mapping[Action, str] = {
 }
 
 # Who may take an action: the inside side, the sales side, or both.
-INSIDE_ACTIONS = frozenset({A.START_WORK, A.DISQUALIFY, A.MARK_UNREACHABLE, A.HAND_OFF,
-                            A.MARK_DUPLICATE})
-SALES_ACTIONS = frozenset({A.ACCEPT, A.REJECT, A.MEETING_HELD, A.NO_SHOW, A.NURTURE,
-                           A.OPEN_OPPORTUNITY, A.WIN, A.LOSE, A.DISQUALIFY, A.RECYCLE})
+INSIDE_ACTIONS = frozenset(
+    {A.START_WORK, A.DISQUALIFY, A.MARK_UNREACHABLE, A.HAND_OFF, A.MARK_DUPLICATE}
+)
+SALES_ACTIONS = frozenset(
+    {
+        A.ACCEPT,
+        A.REJECT,
+        A.MEETING_HELD,
+        A.NO_SHOW,
+        A.NURTURE,
+        A.OPEN_OPPORTUNITY,
+        A.WIN,
+        A.LOSE,
+        A.DISQUALIFY,
+        A.RECYCLE,
+    }
+)
 
 
 class TransitionNotAllowed(Exception):

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Status, Router, Schema
+from ninja import Router, Schema, Status
 
 from leadloop.accounts.models import User
 from leadloop.api.schemas import ERRORS
@@ -39,31 +39,50 @@ class ActivityOut(Schema):
 
 
 def activity_json(activity: Activity, stage: str) -> dict[str, Any]:
-    return {"id": activity.pk, "lead": activity.lead_id, "actor": activity.actor_id,
-            "kind": activity.kind, "outcome": activity.outcome,
-            "occurred_at": activity.occurred_at, "note": activity.note, "lead_stage": stage}
+    return {
+        "id": activity.pk,
+        "lead": activity.lead_id,
+        "actor": activity.actor_id,
+        "kind": activity.kind,
+        "outcome": activity.outcome,
+        "occurred_at": activity.occurred_at,
+        "note": activity.note,
+        "lead_stage": stage,
+    }
 
 
-@router.post("/{lead_id}/activities", response={201: ActivityOut, **ERRORS},
-             summary="Log a call, email, meeting or note",
-             description="Outcomes: call: connected, voicemail, no_answer, gatekeeper, "
-                         "wrong_number; email: sent, replied, bounced; meeting: scheduled, "
-                         "held, no_show; note: none. The first call or email meets the "
-                         "first-contact SLA; exhausting the attempt policy with no connect "
-                         "makes the lead unreachable (see `lead_stage`).")
+@router.post(
+    "/{lead_id}/activities",
+    response={201: ActivityOut, **ERRORS},
+    summary="Log a call, email, meeting or note",
+    description="Outcomes: call: connected, voicemail, no_answer, gatekeeper, "
+    "wrong_number; email: sent, replied, bounced; meeting: scheduled, "
+    "held, no_show; note: none. The first call or email meets the "
+    "first-contact SLA; exhausting the attempt policy with no connect "
+    "makes the lead unreachable (see `lead_stage`).",
+)
 def create_activity(request: HttpRequest, lead_id: int, payload: ActivityIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
     lead = get_object_or_404(visible_leads(user).only("pk"), pk=lead_id)
-    activity = log_activity(lead=lead.pk, actor=user, kind=payload.kind,
-                            outcome=payload.outcome, occurred_at=payload.occurred_at,
-                            note=payload.note, now=timezone.now())
+    activity = log_activity(
+        lead=lead.pk,
+        actor=user,
+        kind=payload.kind,
+        outcome=payload.outcome,
+        occurred_at=payload.occurred_at,
+        note=payload.note,
+        now=timezone.now(),
+    )
     stage = type(lead).objects.values_list("stage", flat=True).get(pk=lead.pk)
     return Status(201, activity_json(activity, stage))
 
 
-@router.get("/{lead_id}/activities", response={200: list[ActivityOut], **ERRORS},
-            summary="A lead's activities, newest first")
+@router.get(
+    "/{lead_id}/activities",
+    response={200: list[ActivityOut], **ERRORS},
+    summary="A lead's activities, newest first",
+)
 def list_activities(request: HttpRequest, lead_id: int) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     lead = get_object_or_404(visible_leads(user).only("pk", "stage"), pk=lead_id)

@@ -26,8 +26,9 @@ class Outcome(models.TextChoices):
 
 
 OUTCOMES_BY_KIND: dict[str, frozenset[str]] = {
-    ActivityKind.CALL: frozenset({"connected", "voicemail", "no_answer", "gatekeeper",
-                                  "wrong_number"}),
+    ActivityKind.CALL: frozenset(
+        {"connected", "voicemail", "no_answer", "gatekeeper", "wrong_number"}
+    ),
     ActivityKind.EMAIL: frozenset({"sent", "replied", "bounced"}),
     ActivityKind.MEETING: frozenset({"scheduled", "held", "no_show"}),
     ActivityKind.NOTE: frozenset({""}),

@@ -11,7 +11,10 @@ class Activity(models.Model):
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="activities")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
     )
     kind = models.CharField(max_length=10, choices=ActivityKind.choices)

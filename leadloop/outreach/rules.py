@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-def attempts_exhausted(*, dials: int, emails: int, connects: int, max_dials: int,
-                       max_emails: int) -> bool:
+def attempts_exhausted(
+    *, dials: int, emails: int, connects: int, max_dials: int, max_emails: int
+) -> bool:
     """True when every allowed dial and email was made and nobody was ever reached."""
     return connects == 0 and dials >= max_dials and emails >= max_emails

@@ -39,13 +39,15 @@ def log_activity(
     the source's attempt policy with no connect makes the lead unreachable.
     """
     if kind not in OUTCOMES_BY_KIND:
-        raise ValidationError({"kind": f"unknown kind '{kind}'; one of "
-                                       f"{', '.join(OUTCOMES_BY_KIND)}"})
+        raise ValidationError(
+            {"kind": f"unknown kind '{kind}'; one of {', '.join(OUTCOMES_BY_KIND)}"}
+        )
     outcome = outcome or ""
     if outcome not in OUTCOMES_BY_KIND[kind]:
         allowed = ", ".join(sorted(o for o in OUTCOMES_BY_KIND[kind] if o)) or "none"
-        raise ValidationError({"outcome": f"'{outcome}' is not an outcome of a {kind}; "
-                                          f"one of: {allowed}"})
+        raise ValidationError(
+            {"outcome": f"'{outcome}' is not an outcome of a {kind}; one of: {allowed}"}
+        )
     when = occurred_at or now
     if when.tzinfo is None:
         raise ValidationError({"occurred_at": "needs a time zone offset"})
@@ -53,16 +55,26 @@ def log_activity(
         raise ValidationError({"occurred_at": "is in the future"})
     lead_id = lead.pk if isinstance(lead, Lead) else lead
     with transaction.atomic():
-        locked = Lead.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=lead_id)
+        locked = (
+            Lead.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=lead_id)
+        )
         if not states.is_open(locked.stage):
             raise ValidationError(
-                {"lead": f"lead {locked.pk} is {locked.get_stage_display().lower()}; "
-                         "activities are logged on open leads only"})
+                {
+                    "lead": f"lead {locked.pk} is {locked.get_stage_display().lower()}; "
+                    "activities are logged on open leads only"
+                }
+            )
         if not _may_log(actor, locked):
             raise NotPermitted(f"{actor} may not log activities on lead {locked.pk}.")
         activity = Activity.objects.create(
-            lead=locked, actor=actor, kind=kind, outcome=outcome, occurred_at=when,
-            note=note, created_at=now,
+            lead=locked,
+            actor=actor,
+            kind=kind,
+            outcome=outcome,
+            occurred_at=when,
+            note=note,
+            created_at=now,
         )
         is_attempt = kind in (ActivityKind.CALL, ActivityKind.EMAIL)
         updates: dict[str, object] = {"last_activity_at": when, "updated_at": now}
@@ -80,14 +92,23 @@ def log_activity(
             locked = lead_transition(lead=locked, action=Action.START_WORK, actor=actor, now=now)
         if locked.stage in states.INSIDE_OPEN and locked.stage != Stage.NEW:
             policy = policy_for(locked.campaign)
-            if attempts_exhausted(dials=locked.dials, emails=locked.emails,
-                                  connects=locked.connects, max_dials=policy.max_dials,
-                                  max_emails=policy.max_emails):
+            if attempts_exhausted(
+                dials=locked.dials,
+                emails=locked.emails,
+                connects=locked.connects,
+                max_dials=policy.max_dials,
+                max_emails=policy.max_emails,
+            ):
                 lead_transition(
-                    lead=locked, action=Action.MARK_UNREACHABLE, actor=None, now=now,
-                    data={"note": f"attempt policy exhausted: {locked.dials} dials and "
-                                  f"{locked.emails} emails without a connect "
-                                  f"(policy {policy.max_dials} and {policy.max_emails})"},
+                    lead=locked,
+                    action=Action.MARK_UNREACHABLE,
+                    actor=None,
+                    now=now,
+                    data={
+                        "note": f"attempt policy exhausted: {locked.dials} dials and "
+                        f"{locked.emails} emails without a connect "
+                        f"(policy {policy.max_dials} and {policy.max_emails})"
+                    },
                 )
     return activity
 

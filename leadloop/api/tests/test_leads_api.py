@@ -14,10 +14,14 @@ from leadloop.testing import World, make_lead
 BANT = {"budget": "yes", "authority": "CTO", "need": "routing", "timeline": "Q1"}
 
 
-def post(client: Client, world: World, user: Any, path: str, body: Any,
-         **headers: str) -> Any:
-    return client.post(f"/api/v1{path}", data=json.dumps(body), content_type="application/json",
-                       **world.auth(user), **headers)
+def post(client: Client, world: World, user: Any, path: str, body: Any, **headers: str) -> Any:
+    return client.post(
+        f"/api/v1{path}",
+        data=json.dumps(body),
+        content_type="application/json",
+        **world.auth(user),
+        **headers,
+    )
 
 
 def get(client: Client, world: World, user: Any, path: str) -> Any:
@@ -25,16 +29,32 @@ def get(client: Client, world: World, user: Any, path: str) -> Any:
 
 
 def lead_body(world: World, **extra: Any) -> dict[str, Any]:
-    return {"campaign": world.a.campaign.pk, "first_name": "Ana", "last_name": "Silva",
-            "company": "Globex", "email": "ana@globex.example", "country": "DE", **extra}
+    return {
+        "campaign": world.a.campaign.pk,
+        "first_name": "Ana",
+        "last_name": "Silva",
+        "company": "Globex",
+        "email": "ana@globex.example",
+        "country": "DE",
+        **extra,
+    }
 
 
 def test_create_lead_returns_201_with_owner_and_sla(client: Client, world: World) -> None:
     r = post(client, world, world.marketing, "/leads", lead_body(world))
     assert r.status_code == 201, r.content
     body = r.json()
-    for key in ("id", "stage", "owner", "sales_rep", "campaign", "priority", "score",
-                "first_contact_due", "conclude_due"):
+    for key in (
+        "id",
+        "stage",
+        "owner",
+        "sales_rep",
+        "campaign",
+        "priority",
+        "score",
+        "first_contact_due",
+        "conclude_due",
+    ):
         assert key in body
     assert body["stage"] == "new"
     assert body["owner"] in (world.a.inside.pk, world.a.inside2.pk)
@@ -42,25 +62,38 @@ def test_create_lead_returns_201_with_owner_and_sla(client: Client, world: World
 
 def test_duplicate_returns_200_with_duplicate_of(client: Client, world: World) -> None:
     first = post(client, world, world.marketing, "/leads", lead_body(world)).json()
-    r = post(client, world, world.marketing, "/leads",
-             lead_body(world, email="ANA@GLOBEX.example", first_name="Anna"))
+    r = post(
+        client,
+        world,
+        world.marketing,
+        "/leads",
+        lead_body(world, email="ANA@GLOBEX.example", first_name="Anna"),
+    )
     assert r.status_code == 200
     assert r.json()["duplicate_of"] == first["id"]
     assert Lead.objects.count() == 1
 
 
 def test_idempotency_key_replays_first_answer(client: Client, world: World) -> None:
-    r1 = post(client, world, world.marketing, "/leads", lead_body(world),
-              HTTP_IDEMPOTENCY_KEY="abc-1")
+    r1 = post(
+        client, world, world.marketing, "/leads", lead_body(world), HTTP_IDEMPOTENCY_KEY="abc-1"
+    )
     events = LeadEvent.objects.count()
-    r2 = post(client, world, world.marketing, "/leads", lead_body(world),
-              HTTP_IDEMPOTENCY_KEY="abc-1")
+    r2 = post(
+        client, world, world.marketing, "/leads", lead_body(world), HTTP_IDEMPOTENCY_KEY="abc-1"
+    )
     assert r1.status_code == r2.status_code == 201
     assert r1.json() == r2.json()
     assert Lead.objects.count() == 1
     assert LeadEvent.objects.count() == events  # not even a "submitted again"
-    r3 = post(client, world, world.marketing, "/leads", lead_body(world, email="x@y.example"),
-              HTTP_IDEMPOTENCY_KEY="abc-1")
+    r3 = post(
+        client,
+        world,
+        world.marketing,
+        "/leads",
+        lead_body(world, email="x@y.example"),
+        HTTP_IDEMPOTENCY_KEY="abc-1",
+    )
     assert r3.status_code == 422
     assert "Idempotency-Key" in json.dumps(r3.json())
 
@@ -84,12 +117,17 @@ def test_bad_lead_is_422_naming_the_field(
 
 
 def test_malformed_json_is_400_and_big_body_413(client: Client, world: World) -> None:
-    r = client.post("/api/v1/leads", data="{not json", content_type="application/json",
-                    **world.auth(world.marketing))
+    r = client.post(
+        "/api/v1/leads",
+        data="{not json",
+        content_type="application/json",
+        **world.auth(world.marketing),
+    )
     assert r.status_code == 400
     big = json.dumps(lead_body(world, title="x" * (1024 * 1024 + 10)))
-    r = client.post("/api/v1/leads", data=big, content_type="application/json",
-                    **world.auth(world.marketing))
+    r = client.post(
+        "/api/v1/leads", data=big, content_type="application/json", **world.auth(world.marketing)
+    )
     assert r.status_code == 413
     assert Lead.objects.count() == 0
 
@@ -123,9 +161,18 @@ def test_who_sees_what(client: Client, world: World) -> None:
     assert get(client, world, world.a.inside, f"/leads/{other_team.pk}").status_code == 404
     assert get(client, world, world.a.inside, f"/leads/{colleague.pk}").status_code == 404
 
-    r = post(client, world, world.a.inside, f"/leads/{mine.pk}/transitions",
-             {"action": "hand_off", "sales_rep": world.a.sales_rep.pk,
-              "meeting_at": (timezone.now() + timedelta(days=2)).isoformat(), "answers": BANT})
+    r = post(
+        client,
+        world,
+        world.a.inside,
+        f"/leads/{mine.pk}/transitions",
+        {
+            "action": "hand_off",
+            "sales_rep": world.a.sales_rep.pk,
+            "meeting_at": (timezone.now() + timedelta(days=2)).isoformat(),
+            "answers": BANT,
+        },
+    )
     assert r.status_code == 200, r.content
     assert ids(world.a.sales_rep) == {mine.pk}
     assert ids(world.a.sales_manager) == {mine.pk}
@@ -136,34 +183,50 @@ def test_who_sees_what(client: Client, world: World) -> None:
 
 def test_marketing_reads_but_cannot_act(client: Client, world: World) -> None:
     lead = make_lead(world.a, owner=world.a.inside)
-    r = post(client, world, world.marketing, f"/leads/{lead.pk}/transitions",
-             {"action": "start_work"})
+    r = post(
+        client, world, world.marketing, f"/leads/{lead.pk}/transitions", {"action": "start_work"}
+    )
     assert r.status_code == 403
 
 
 def test_transitions_409_and_422(client: Client, world: World) -> None:
     lead = make_lead(world.a, owner=world.a.inside)
-    r = post(client, world, world.a.inside, f"/leads/{lead.pk}/transitions", {"action": "win",
-                                                                               "revenue": 5})
+    r = post(
+        client,
+        world,
+        world.a.inside,
+        f"/leads/{lead.pk}/transitions",
+        {"action": "win", "revenue": 5},
+    )
     assert r.status_code == 409
     assert "new" in r.json()["detail"] and "win" in r.json()["detail"]
-    r = post(client, world, world.a.inside, f"/leads/{lead.pk}/transitions",
-             {"action": "disqualify"})
+    r = post(
+        client, world, world.a.inside, f"/leads/{lead.pk}/transitions", {"action": "disqualify"}
+    )
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"][-1] == "reason_code"
-    r = post(client, world, world.a.inside, f"/leads/{lead.pk}/transitions",
-             {"action": "fly_away"})
+    r = post(client, world, world.a.inside, f"/leads/{lead.pk}/transitions", {"action": "fly_away"})
     assert r.status_code == 422
-    r = post(client, world, world.a.inside, f"/leads/{lead.pk}/transitions",
-             {"action": "disqualify", "reason_code": "no_need", "note": "uses spreadsheets"})
+    r = post(
+        client,
+        world,
+        world.a.inside,
+        f"/leads/{lead.pk}/transitions",
+        {"action": "disqualify", "reason_code": "no_need", "note": "uses spreadsheets"},
+    )
     assert r.status_code == 200
     assert r.json()["stage"] == "disqualified"
 
 
 def test_lead_detail_has_events_oldest_first(client: Client, world: World) -> None:
     lead = make_lead(world.a, owner=world.a.inside)
-    post(client, world, world.a.inside, f"/leads/{lead.pk}/activities",
-         {"kind": "call", "outcome": "no_answer"})
+    post(
+        client,
+        world,
+        world.a.inside,
+        f"/leads/{lead.pk}/activities",
+        {"kind": "call", "outcome": "no_answer"},
+    )
     body = get(client, world, world.a.inside, f"/leads/{lead.pk}").json()
     assert [e["kind"] for e in body["events"]][:2] == ["created", "assigned"]
     assert body["events"][-1]["action"] == "start_work"
@@ -171,9 +234,7 @@ def test_lead_detail_has_events_oldest_first(client: Client, world: World) -> No
     assert {"kind", "at", "actor", "data"} <= set(body["events"][0])
 
 
-def test_activities_validate_outcome_and_drive_attempt_policy(
-    client: Client, world: World
-) -> None:
+def test_activities_validate_outcome_and_drive_attempt_policy(client: Client, world: World) -> None:
     lead = make_lead(world.a, owner=world.a.inside)
     path = f"/leads/{lead.pk}/activities"
     r = post(client, world, world.a.inside, path, {"kind": "call", "outcome": "replied"})

@@ -34,7 +34,7 @@ def in_thread(fn: Callable[[], Any], results: dict[str, Any], name: str) -> thre
     def run() -> None:
         try:
             results[name] = fn()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what was raised
+        except Exception as exc:
             results[name] = exc
         finally:
             connections.close_all()
@@ -52,8 +52,13 @@ def test_two_transitions_on_one_lead_are_serialized(tworld: World) -> None:
 
     def first() -> float:
         with transaction.atomic():
-            lead_transition(lead=lead.pk, action="disqualify", actor=tworld.a.inside, now=NOW,
-                            data={"reason_code": "no_need"})
+            lead_transition(
+                lead=lead.pk,
+                action="disqualify",
+                actor=tworld.a.inside,
+                now=NOW,
+                data={"reason_code": "no_need"},
+            )
             first_holds_lock.set()
             time.sleep(0.5)
         return time.monotonic()
@@ -81,8 +86,12 @@ def test_two_intakes_of_one_person_make_one_lead(tworld: World) -> None:
 
     def submit() -> bool:
         barrier.wait(5)
-        return create_lead(data={"email": "same@person.example", "first_name": "Sam"},
-                           campaign=tworld.a.campaign, actor=None, now=NOW).created
+        return create_lead(
+            data={"email": "same@person.example", "first_name": "Sam"},
+            campaign=tworld.a.campaign,
+            actor=None,
+            now=NOW,
+        ).created
 
     threads = [in_thread(submit, results, "x"), in_thread(submit, results, "y")]
     for t in threads:

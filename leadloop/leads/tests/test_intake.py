@@ -13,8 +13,15 @@ from leadloop.testing import NOW, World
 
 
 def _data(**extra: object) -> dict[str, object]:
-    return {"first_name": "Ana", "last_name": "Silva", "company": "Globex GmbH",
-            "email": "ana@globex.example", "phone": "+49 30 1234567", "country": "DE", **extra}
+    return {
+        "first_name": "Ana",
+        "last_name": "Silva",
+        "company": "Globex GmbH",
+        "email": "ana@globex.example",
+        "phone": "+49 30 1234567",
+        "country": "DE",
+        **extra,
+    }
 
 
 def test_new_lead_is_assigned_timed_and_logged(world: World) -> None:
@@ -44,8 +51,9 @@ def test_duplicate_returns_existing_and_records_submitted_again(
     world: World, same: dict[str, object]
 ) -> None:
     first = create_lead(data=_data(), campaign=world.a.campaign, actor=None, now=NOW).lead
-    again = create_lead(data=_data(**same), campaign=world.a.campaign, actor=None,
-                        now=NOW + timedelta(hours=1))
+    again = create_lead(
+        data=_data(**same), campaign=world.a.campaign, actor=None, now=NOW + timedelta(hours=1)
+    )
     assert not again.created
     assert again.lead.pk == first.pk
     assert Lead.objects.count() == 1
@@ -55,8 +63,12 @@ def test_duplicate_returns_existing_and_records_submitted_again(
 
 def test_round_robin_alternates_and_skips_inactive_reps(world: World) -> None:
     owners = [
-        create_lead(data={"email": f"p{i}@x.example"}, campaign=world.a.campaign, actor=None,
-                    now=NOW + timedelta(minutes=i)).lead.owner_id
+        create_lead(
+            data={"email": f"p{i}@x.example"},
+            campaign=world.a.campaign,
+            actor=None,
+            now=NOW + timedelta(minutes=i),
+        ).lead.owner_id
         for i in range(4)
     ]
     assert owners[0] != owners[1]
@@ -64,8 +76,12 @@ def test_round_robin_alternates_and_skips_inactive_reps(world: World) -> None:
     world.a.inside2.is_active = False
     world.a.inside2.save()
     later = [
-        create_lead(data={"email": f"q{i}@x.example"}, campaign=world.a.campaign, actor=None,
-                    now=NOW + timedelta(hours=1, minutes=i)).lead.owner_id
+        create_lead(
+            data={"email": f"q{i}@x.example"},
+            campaign=world.a.campaign,
+            actor=None,
+            now=NOW + timedelta(hours=1, minutes=i),
+        ).lead.owner_id
         for i in range(3)
     ]
     assert set(later) == {world.a.inside.pk}
@@ -74,8 +90,12 @@ def test_round_robin_alternates_and_skips_inactive_reps(world: World) -> None:
 def test_territory_rule_wins_over_round_robin(world: World) -> None:
     TerritoryRule.objects.create(team=world.a.tele, country="AT", rep=world.a.inside2)
     for i in range(3):
-        lead = create_lead(data={"email": f"at{i}@x.example", "country": "AT"},
-                           campaign=world.a.campaign, actor=None, now=NOW).lead
+        lead = create_lead(
+            data={"email": f"at{i}@x.example", "country": "AT"},
+            campaign=world.a.campaign,
+            actor=None,
+            now=NOW,
+        ).lead
         assert lead.owner == world.a.inside2
 
 

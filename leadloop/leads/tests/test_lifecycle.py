@@ -12,15 +12,26 @@ from leadloop.leads.services import NotPermitted, StaleLead, lead_transition
 from leadloop.leads.states import TransitionNotAllowed
 from leadloop.testing import NOW, World, make_lead
 
-BANT = {"budget": "50k approved", "authority": "CFO", "need": "manual lead routing",
-        "timeline": "Q1"}
+BANT = {
+    "budget": "50k approved",
+    "authority": "CFO",
+    "need": "manual lead routing",
+    "timeline": "Q1",
+}
 
 
 def hand_off(world: World, lead: Lead) -> Lead:
     return lead_transition(
-        lead=lead, action="hand_off", actor=world.a.inside, now=NOW,
-        data={"sales_rep": world.a.sales_rep.pk, "meeting_at": NOW + timedelta(days=2),
-              "answers": BANT, "write_up": "Ready to talk."},
+        lead=lead,
+        action="hand_off",
+        actor=world.a.inside,
+        now=NOW,
+        data={
+            "sales_rep": world.a.sales_rep.pk,
+            "meeting_at": NOW + timedelta(days=2),
+            "answers": BANT,
+            "write_up": "Ready to talk.",
+        },
     )
 
 
@@ -33,23 +44,31 @@ def test_full_path_to_won_writes_one_event_per_step(world: World) -> None:
     assert lead.handed_off_by == world.a.inside
     assert Handoff.objects.get(lead=lead).answers == BANT
     rep = world.a.sales_rep
-    for action, data in [("accept", {}), ("meeting_held", {}),
-                         ("open_opportunity", {"amount": "12000"}), ("win", {"revenue": "11000"})]:
+    for action, data in [
+        ("accept", {}),
+        ("meeting_held", {}),
+        ("open_opportunity", {"amount": "12000"}),
+        ("win", {"revenue": "11000"}),
+    ]:
         lead = lead_transition(lead=lead, action=action, actor=rep, now=NOW, data=data)
     assert lead.stage == Stage.WON
     assert lead.closed_at == NOW
     steps = list(lead.events.filter(kind="transition").values_list("action", "to_stage"))
-    assert steps == [("start_work", "working"), ("hand_off", "handed_off"),
-                     ("accept", "accepted"), ("meeting_held", "meeting_held"),
-                     ("open_opportunity", "opportunity"), ("win", "won")]
+    assert steps == [
+        ("start_work", "working"),
+        ("hand_off", "handed_off"),
+        ("accept", "accepted"),
+        ("meeting_held", "meeting_held"),
+        ("open_opportunity", "opportunity"),
+        ("win", "won"),
+    ]
 
 
 def test_not_allowed_changes_nothing(world: World) -> None:
     lead = make_lead(world.a, owner=world.a.inside)
     before = LeadEvent.objects.count()
     with pytest.raises(TransitionNotAllowed, match="'new'"):
-        lead_transition(lead=lead, action="win", actor=world.admin, now=NOW,
-                        data={"revenue": 1})
+        lead_transition(lead=lead, action="win", actor=world.admin, now=NOW, data={"revenue": 1})
     lead.refresh_from_db()
     assert lead.stage == Stage.NEW
     assert LeadEvent.objects.count() == before
@@ -61,10 +80,16 @@ def test_not_allowed_changes_nothing(world: World) -> None:
         ("disqualify", {}, "reason_code"),
         ("disqualify", {"reason_code": "made_up"}, "reason_code"),
         ("hand_off", {"meeting_at": NOW + timedelta(days=1), "answers": BANT}, "sales_rep"),
-        ("hand_off", {"sales_rep": 0, "meeting_at": NOW - timedelta(hours=1),
-                      "answers": BANT}, "meeting_at"),
-        ("hand_off", {"sales_rep": 0, "meeting_at": NOW + timedelta(days=1),
-                      "answers": {"budget": "yes"}}, "answers"),
+        (
+            "hand_off",
+            {"sales_rep": 0, "meeting_at": NOW - timedelta(hours=1), "answers": BANT},
+            "meeting_at",
+        ),
+        (
+            "hand_off",
+            {"sales_rep": 0, "meeting_at": NOW + timedelta(days=1), "answers": {"budget": "yes"}},
+            "answers",
+        ),
     ],
 )
 def test_missing_or_wrong_data_names_the_field(
@@ -84,16 +109,29 @@ def test_missing_or_wrong_data_names_the_field(
 def test_hand_off_to_a_sales_rep_of_an_unpaired_team_is_refused(world: World) -> None:
     lead = make_lead(world.a, owner=world.a.inside)
     with pytest.raises(ValidationError) as exc:
-        lead_transition(lead=lead, action="hand_off", actor=world.a.inside, now=NOW,
-                        data={"sales_rep": world.b.sales_rep.pk,
-                              "meeting_at": NOW + timedelta(days=1), "answers": BANT})
+        lead_transition(
+            lead=lead,
+            action="hand_off",
+            actor=world.a.inside,
+            now=NOW,
+            data={
+                "sales_rep": world.b.sales_rep.pk,
+                "meeting_at": NOW + timedelta(days=1),
+                "answers": BANT,
+            },
+        )
     assert "sales_rep" in exc.value.message_dict
 
 
 def test_rejected_handoff_returns_to_inside_rep_with_reason(world: World) -> None:
     lead = hand_off(world, make_lead(world.a, owner=world.a.inside))
-    lead = lead_transition(lead=lead, action="reject", actor=world.a.sales_rep, now=NOW,
-                           data={"reason_code": "not_qualified", "note": "no budget really"})
+    lead = lead_transition(
+        lead=lead,
+        action="reject",
+        actor=world.a.sales_rep,
+        now=NOW,
+        data={"reason_code": "not_qualified", "note": "no budget really"},
+    )
     assert lead.stage == Stage.REJECTED
     assert lead.owner == world.a.inside
     assert lead.sales_rep is None
@@ -119,19 +157,34 @@ def test_nurture_needs_a_future_next_touch(world: World) -> None:
     for action in ("accept", "meeting_held"):
         lead = lead_transition(lead=lead, action=action, actor=world.a.sales_rep, now=NOW)
     with pytest.raises(ValidationError) as exc:
-        lead_transition(lead=lead, action="nurture", actor=world.a.sales_rep, now=NOW,
-                        data={"next_touch_on": "2020-01-01"})
+        lead_transition(
+            lead=lead,
+            action="nurture",
+            actor=world.a.sales_rep,
+            now=NOW,
+            data={"next_touch_on": "2020-01-01"},
+        )
     assert "next_touch_on" in exc.value.message_dict
-    lead = lead_transition(lead=lead, action="nurture", actor=world.a.sales_rep, now=NOW,
-                           data={"next_touch_on": "2027-02-01"})
+    lead = lead_transition(
+        lead=lead,
+        action="nurture",
+        actor=world.a.sales_rep,
+        now=NOW,
+        data={"next_touch_on": "2027-02-01"},
+    )
     assert lead.stage == Stage.NURTURE
     assert lead.sales_rep == world.a.sales_rep
 
 
 def test_who_may_act(world: World) -> None:
     lead = make_lead(world.a, owner=world.a.inside)
-    for outsider in (world.a.inside2, world.b.inside, world.a.sales_rep, world.marketing,
-                     world.b.tele_manager):
+    for outsider in (
+        world.a.inside2,
+        world.b.inside,
+        world.a.sales_rep,
+        world.marketing,
+        world.b.tele_manager,
+    ):
         with pytest.raises(NotPermitted):
             lead_transition(lead=lead, action="start_work", actor=outsider, now=NOW)
     lead = lead_transition(lead=lead, action="start_work", actor=world.a.tele_manager, now=NOW)
@@ -150,8 +203,14 @@ def test_stale_version_is_refused(world: World) -> None:
     seen = lead.version
     lead_transition(lead=lead, action="start_work", actor=world.a.inside, now=NOW)
     with pytest.raises(StaleLead, match="changed since you opened it"):
-        lead_transition(lead=lead, action="disqualify", actor=world.a.inside, now=NOW,
-                        data={"reason_code": "no_need"}, expected_version=seen)
+        lead_transition(
+            lead=lead,
+            action="disqualify",
+            actor=world.a.inside,
+            now=NOW,
+            data={"reason_code": "no_need"},
+            expected_version=seen,
+        )
     lead.refresh_from_db()
     assert lead.stage == Stage.WORKING
 

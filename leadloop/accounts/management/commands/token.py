@@ -49,11 +49,13 @@ class Command(BaseCommand):
                 qs = qs.filter(user__username=opts["user"])
             for t in qs:
                 state = "revoked" if t.revoked_at else "active"
-                self.stdout.write(f"{t.prefix}…\t{t.user.username}\t{t.name}\t{state}\t"
-                                  f"{t.created_at:%Y-%m-%d}")
+                self.stdout.write(
+                    f"{t.prefix}…\t{t.user.username}\t{t.name}\t{state}\t{t.created_at:%Y-%m-%d}"
+                )
         else:
             n = ApiToken.objects.filter(prefix=opts["prefix"], revoked_at__isnull=True).update(
-                revoked_at=timezone.now())
+                revoked_at=timezone.now()
+            )
             if n == 0:
                 raise CommandError(f"No active token with prefix '{opts['prefix']}'.")
             self.stdout.write(f"Revoked {n} token(s).")
