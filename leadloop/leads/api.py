@@ -231,7 +231,7 @@ def create(request: HttpRequest, payload: LeadIn) -> Any:
         if result.created:
             return 201, body
         body["duplicate_of"] = result.lead.pk
-        return body
+        return 200, body
 
     key = request.headers.get("Idempotency-Key")
     status, body = run_once(

@@ -1,4 +1,20 @@
+"""The web app's pages. Names are what templates and LOGIN_URL refer to."""
+
 from __future__ import annotations
 
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, path
+
+from leadloop.web import views
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns: list[URLPattern] = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Django's LogoutView answers POST only: a link or an <img> cannot log anyone out.
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+    path("leads/", views.lead_list, name="lead_list"),
+    path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
+    path("leads/<int:lead_id>/transition", views.lead_transition_view, name="lead_transition"),
+    path("leads/<int:lead_id>/activities", views.lead_activity_view, name="lead_activity"),
+]

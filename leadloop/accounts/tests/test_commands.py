@@ -41,6 +41,9 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     }
     result = subprocess.run(
         [sys.executable, "-m", "leadloop", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
