@@ -1,17 +1,23 @@
 from __future__ import annotations
 
+from django.db.models import F, Q
+
 from leadloop.campaigns.defaults import SOURCE_POLICY_DEFAULTS
 from leadloop.campaigns.models import Campaign, SourcePolicy
 
 
 def policy_for(campaign: Campaign) -> SourcePolicy:
     """The campaign's own policy if it has one, else its channel's default."""
-    own = SourcePolicy.objects.filter(campaign=campaign).first()
-    if own is not None:
-        return own
-    default = SourcePolicy.objects.filter(channel=campaign.channel, campaign=None).first()
-    if default is not None:
-        return default
+    # One query for both: the campaign's row sorts before the channel default.
+    found = (
+        SourcePolicy.objects.filter(
+            Q(campaign=campaign) | Q(channel=campaign.channel, campaign__isnull=True)
+        )
+        .order_by(F("campaign_id").desc(nulls_last=True))
+        .first()
+    )
+    if found is not None:
+        return found
     # The defaults migration creates one row per channel; an admin may have
     # deleted one, so fall back to the seeds' values rather than fail intake.
     return SourcePolicy(channel=campaign.channel, **SOURCE_POLICY_DEFAULTS[campaign.channel])

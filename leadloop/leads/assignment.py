@@ -25,19 +25,20 @@ def territory_rep(team: Team, country: str, region: str) -> User | None:
 def assign_inside_rep(*, team: Team, country: str, region: str, now: datetime) -> User | None:
     """Pick the rep and mark her assigned at `now`.
 
-    Call inside a transaction: the team row is locked so two intakes at once
-    cannot both hand the next lead to the same rep.
+    The rep who waited longest is taken with SKIP LOCKED, so intakes for one
+    team run side by side: a rep another intake is assigning right now is
+    passed over for the next one, never given two leads by one race.
     """
-    Team.objects.select_for_update().filter(pk=team.pk).first()
     rep = territory_rep(team, country, region)
     if rep is None:
         # A rep never assigned comes first on both databases (their default
         # null ordering differs).
-        rep = (
-            active_reps(team, Role.INSIDE_REP)
-            .order_by(F("last_assigned_at").asc(nulls_first=True), "id")
-            .first()
+        candidates = active_reps(team, Role.INSIDE_REP).order_by(
+            F("last_assigned_at").asc(nulls_first=True), "id"
         )
+        rep = candidates.select_for_update(skip_locked=True, of=("self",)).first()
+        if rep is None:
+            rep = candidates.select_for_update(of=("self",)).first()
     if rep is not None:
         User.objects.filter(pk=rep.pk).update(last_assigned_at=now)
     return rep

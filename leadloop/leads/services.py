@@ -159,9 +159,14 @@ def _lock_identity(fields: Mapping[str, Any]) -> None:
     keys = sorted(
         f"{k}:{fields[k]}" for k in ("email_key", "phone_key", "person_key") if fields.get(k)
     )
-    with connection.cursor() as cur:
-        for key in keys:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+    if keys:
+        with connection.cursor() as cur:
+            # Sorted, so two intakes sharing two keys take them in the same order.
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+                [keys],
+            )
 
 
 def create_lead(

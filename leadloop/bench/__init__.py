@@ -1,0 +1,1 @@
+"""`leadloop bench`: measure the app against baselines taken in the same run."""

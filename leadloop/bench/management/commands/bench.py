@@ -1,0 +1,103 @@
+"""`leadloop bench`: throughput, latency and memory on a fresh database, with baselines.
+
+Every figure is paired with a baseline measured in the same run (a bare
+Django endpoint, a raw COPY or executemany, a raw UPDATE), so the ratio
+still means something on a busy or slow machine.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from leadloop.bench.measures import TRANSITIONS
+from leadloop.bench.report import format_table
+from leadloop.bench.runner import Options, run
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure API intake and listing (real HTTP server, concurrent client), seeding and "
+        "transitions on a fresh database; print a table and write "
+        "bench/results/<date>-<database>.json."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--leads", type=positive, default=100_000, help="Leads to seed (default 100,000)."
+        )
+        parser.add_argument(
+            "--database",
+            metavar="URL",
+            help="postgres://user@host:port/NAME: the bench creates and drops "
+            "NAME_bench_<pid> there. Default: a temporary SQLite file.",
+        )
+        parser.add_argument(
+            "--requests",
+            type=positive,
+            default=2000,
+            help="Requests per measured endpoint (default 2000).",
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=positive,
+            default=8,
+            help="Requests in flight at once (default 8).",
+        )
+        parser.add_argument(
+            "--workers", type=positive, default=2, help="gunicorn worker processes (default 2)."
+        )
+        parser.add_argument(
+            "--transitions",
+            type=positive,
+            default=TRANSITIONS,
+            help="Transitions to time, and raw UPDATEs as their baseline (default 200).",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="Seed of the demo data.")
+        parser.add_argument(
+            "--output",
+            type=Path,
+            default=Path(settings.BASE_DIR) / "bench" / "results",
+            help="Directory for the JSON file (default bench/results).",
+        )
+        parser.add_argument(
+            "--keep", action="store_true", help="Keep the fresh database afterwards, to look at it."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        began = time.monotonic()
+
+        def log(message: str) -> None:
+            self.stderr.write(f"bench [{time.monotonic() - began:6.1f}s] {message}")
+            self.stderr.flush()
+
+        opts = Options(
+            leads=options["leads"],
+            database=options["database"],
+            requests=options["requests"],
+            concurrency=options["concurrency"],
+            workers=options["workers"],
+            output=options["output"],
+            keep=options["keep"],
+            transitions=options["transitions"],
+            seed=options["seed"],
+        )
+        try:
+            report, path = run(opts, log=log)
+        except KeyboardInterrupt:
+            raise CommandError(
+                "interrupted; the server is stopped and the database dropped"
+            ) from None
+        self.stdout.write(format_table(report))
+        self.stdout.write(f"\nwritten to {path}")

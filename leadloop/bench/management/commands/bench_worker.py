@@ -1,0 +1,44 @@
+"""Internal to `leadloop bench`: run one measured part and print its result as JSON.
+
+Each part runs in its own process, started with DATABASE_URL pointing at the
+bench's fresh database, so its figures (and its peak memory) are its own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from leadloop.bench import measures
+
+RESULT_PREFIX = "BENCH-RESULT "
+PARTS = ("info", "copy", "seed", "prepare-api", "transitions")
+
+
+class Command(BaseCommand):
+    help = "Internal to `leadloop bench`: measure one part, print a JSON result line."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("part", choices=PARTS)
+        parser.add_argument("--leads", type=int, default=0)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--progress", action="store_true")
+        parser.add_argument("--count", type=int, default=measures.TRANSITIONS)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        part = options["part"]
+        if part == "info":
+            result = measures.db_info()
+        elif part == "copy":
+            result = measures.copy_baseline(rows=options["leads"])
+        elif part == "seed":
+            result = measures.seed(
+                leads=options["leads"], seed=options["seed"], progress=options["progress"]
+            )
+        elif part == "prepare-api":
+            result = measures.prepare_api()
+        else:
+            result = measures.transitions(count=options["count"])
+        self.stdout.write(RESULT_PREFIX + json.dumps(result))

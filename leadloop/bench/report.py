@@ -1,0 +1,243 @@
+"""Figures, their baselines and targets, as the JSON file and as a table.
+
+Targets are the issue's, stated for 100,000 leads on PostgreSQL (1,000,000
+for the seeder's memory). A run of another size or on SQLite still shows
+whether it would meet them, in parentheses: useful, but not the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+TARGET_LEADS = 100_000
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    kind: Literal["min_ratio", "max_value"]
+    threshold: float
+    min_leads: int = TARGET_LEADS
+    postgresql_only: bool = True
+
+    def applies(self, *, vendor: str, leads: int) -> bool:
+        return leads >= self.min_leads and (vendor == "postgresql" or not self.postgresql_only)
+
+    def met(self, value: float, ratio: float | None) -> bool | None:
+        if self.kind == "max_value":
+            return value < self.threshold
+        return None if ratio is None else ratio >= self.threshold
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "kind": self.kind,
+            "threshold": self.threshold,
+            "min_leads": self.min_leads,
+            "postgresql_only": self.postgresql_only,
+        }
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    label: str
+    unit: str
+    value: float
+    baseline: float | None
+    baseline_label: str
+    target: Target | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or not self.baseline:
+            return None
+        return self.value / self.baseline
+
+    def as_json(self, *, vendor: str, leads: int) -> dict[str, Any]:
+        applies = self.target.applies(vendor=vendor, leads=leads) if self.target else False
+        ratio = self.ratio
+        return {
+            "label": self.label,
+            "unit": self.unit,
+            "value": round(self.value, 3),
+            "baseline": None if self.baseline is None else round(self.baseline, 3),
+            "baseline_label": self.baseline_label,
+            "ratio": None if ratio is None else round(ratio, 3),
+            "target": self.target.as_json() if self.target else None,
+            "target_applies": applies,
+            "ok": self.target.met(self.value, ratio) if self.target else None,
+        }
+
+
+def build_figures(
+    *, copy: dict[str, Any], seed: dict[str, Any], api: dict[str, Any], transitions: dict[str, Any]
+) -> list[Figure]:
+    """The report's rows, from what the parts measured."""
+    intake, bare_post = api["phases"]["intake"], api["phases"]["bare_post"]
+    listing, bare_get = api["phases"]["list"], api["phases"]["bare_get"]
+    service, raw = transitions["service"], transitions["baseline"]
+    rss = api["rss"]
+    return [
+        Figure(
+            "api_intake_rps",
+            "API intake (POST /api/v1/leads)",
+            "req/s",
+            intake["rps"],
+            bare_post["rps"],
+            "bare endpoint, POST",
+            Target("≥ 0.6x bare", "min_ratio", 0.6),
+        ),
+        Figure(
+            "api_intake_p50_ms",
+            "API intake p50",
+            "ms",
+            intake["p50_ms"],
+            bare_post["p50_ms"],
+            "bare endpoint, POST",
+        ),
+        Figure(
+            "api_intake_p99_ms",
+            "API intake p99",
+            "ms",
+            intake["p99_ms"],
+            bare_post["p99_ms"],
+            "bare endpoint, POST",
+            Target("< 50 ms", "max_value", 50),
+        ),
+        Figure(
+            "api_list_rps",
+            "API list 25 (GET /api/v1/leads)",
+            "req/s",
+            listing["rps"],
+            bare_get["rps"],
+            "bare endpoint, GET",
+            Target("≥ 0.5x bare", "min_ratio", 0.5),
+        ),
+        Figure(
+            "api_list_p50_ms",
+            "API list 25 p50",
+            "ms",
+            listing["p50_ms"],
+            bare_get["p50_ms"],
+            "bare endpoint, GET",
+        ),
+        Figure(
+            "api_list_p99_ms",
+            "API list 25 p99",
+            "ms",
+            listing["p99_ms"],
+            bare_get["p99_ms"],
+            "bare endpoint, GET",
+        ),
+        Figure(
+            "web_rss_mb",
+            "Web worker resident memory",
+            "MB",
+            rss["after_max_mb"],
+            rss["idle_max_mb"],
+            "same workers after warm-up",
+            Target("< 300 MB", "max_value", 300),
+        ),
+        Figure(
+            "seed_rows_per_s",
+            "Seeding (leads, activities, events)",
+            "rows/s",
+            seed["rows_per_s"],
+            copy["rows_per_s"],
+            f"raw {copy['method']} of lead rows",
+            Target("≥ 0.25x raw", "min_ratio", 0.25),
+        ),
+        Figure(
+            "seed_peak_rss_mb",
+            "Seeding peak resident memory",
+            "MB",
+            seed["peak_rss_mb"],
+            copy["peak_rss_mb"],
+            f"raw {copy['method']} process",
+            Target(
+                "< 2048 MB at 1M leads",
+                "max_value",
+                2048,
+                min_leads=1_000_000,
+                postgresql_only=False,
+            ),
+        ),
+        Figure(
+            "transition_p50_ms",
+            "Transition start_work p50",
+            "ms",
+            service["p50_ms"],
+            raw["p50_ms"],
+            "raw UPDATE of the lead row",
+        ),
+        Figure(
+            "transition_p99_ms",
+            "Transition start_work p99",
+            "ms",
+            service["p99_ms"],
+            raw["p99_ms"],
+            "raw UPDATE of the lead row",
+        ),
+    ]
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit in ("req/s", "rows/s"):
+        return f"{value:,.0f} {unit}"
+    if unit == "ms":
+        return f"{value:,.2f} ms"
+    return f"{value:,.0f} {unit}"
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    if row["ok"] is None:
+        return ""
+    word = "yes" if row["ok"] else "NO"
+    return word if row["target_applies"] else f"({word})"
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """The figures as an aligned text table, with a note on targets that do not apply."""
+    header = ("figure", "value", "baseline", "ratio", "target", "ok")
+    rows = [header]
+    for fig in report["figures"].values():
+        rows.append(
+            (
+                fig["label"],
+                _number(fig["value"], fig["unit"]),
+                _number(fig["baseline"], fig["unit"]),
+                "-" if fig["ratio"] is None else f"{fig['ratio']:.2f}",
+                fig["target"]["text"] if fig["target"] else "",
+                _verdict(fig),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    right = {1, 2, 3}
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    params, db = report["parameters"], report["database"]
+    lines.append("")
+    lines.append(
+        f"{params['leads']:,} leads seeded on {db['vendor']} {db['version']}, "
+        f"{params['requests']:,} requests per endpoint, concurrency {params['concurrency']}, "
+        f"{params['workers']} gunicorn workers, {report['machine']['cpu_count']} CPUs."
+    )
+    if any(f["ok"] is not None and not f["target_applies"] for f in report["figures"].values()):
+        lines.append(
+            "(yes)/(NO): a target stated for another run (100,000 leads on PostgreSQL; "
+            "1,000,000 leads for seeding memory), shown for information."
+        )
+    for warning in report.get("warnings", []):
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)

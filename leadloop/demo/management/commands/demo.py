@@ -1,0 +1,45 @@
+"""`leadloop demo`: migrate, seed a demo organisation if empty, print logins, serve."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from leadloop.leads.models import Lead
+
+
+class Command(BaseCommand):
+    help = "Run the demo: migrate, seed ~5,000 leads if the database is empty, serve."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--leads", type=int, default=5000)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--no-serve", action="store_true", help="Prepare only; do not serve.")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        from leadloop.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
+
+        db = settings.DATABASES["default"]
+        self.stdout.write(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Lead.objects.exists():
+            self.stdout.write(f"Seeding a demo organisation with {opts['leads']:,} leads…")
+            now = timezone.now().replace(second=0, microsecond=0)
+            summary = seed_demo(leads=opts["leads"], seed=opts["seed"], now=now, progress=True)
+            self.stdout.write("\n".join(summary.lines()))
+        else:
+            self.stdout.write("The database already has leads; not seeding again.")
+        port = opts["port"]
+        self.stdout.write(self.style.SUCCESS(f"\nleadloop demo at http://127.0.0.1:{port}/"))
+        self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
+        for role, username in demo_logins():
+            self.stdout.write(f"  {role:<12} {username}")
+        self.stdout.write(f"API docs: http://127.0.0.1:{port}/api/v1/docs\n")
+        if not opts["no_serve"]:
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
