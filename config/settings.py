@@ -8,6 +8,7 @@ ALLOWED_HOSTS and DEBUG=false; see README.md, "Production".
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -153,8 +154,10 @@ STORAGES = {
     },
 }
 # Serve static files from the installed apps without collectstatic in the
-# demo; production runs `leadloop collectstatic` once per release.
+# demo; production runs `leadloop collectstatic` once per release. Until then
+# WhiteNoise's warning about the missing STATIC_ROOT is only noise.
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # A lead intake body is a few hundred bytes; anything over 1 MiB is refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
