@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from leadloop.accounts.models import User
@@ -62,7 +63,7 @@ def run_once(
             key=key,
             fingerprint=fingerprint,
             status=status,
-            body=json.loads(json.dumps(body, default=str)),
+            body=json.loads(json.dumps(body, cls=DjangoJSONEncoder)),
             created_at=now,
         )
         return status, body

@@ -199,7 +199,7 @@ def create_lead(
                 actor=actor,
                 data={"campaign": campaign.pk, "submitted": submitted},
             )
-            transaction.on_commit(lambda: publish_events([event.pk]))
+            transaction.on_commit(lambda: publish_events([event]))
             return IntakeResult(lead=existing, created=False)
 
         team = campaign.team
@@ -245,8 +245,7 @@ def create_lead(
             ),
         ]
         created = LeadEvent.objects.bulk_create(events)
-        ids = [e.pk for e in created]
-        transaction.on_commit(lambda: publish_events(ids))
+        transaction.on_commit(lambda: publish_events(created))
     return IntakeResult(lead=lead, created=True)
 
 
@@ -497,20 +496,18 @@ def lead_transition(
             reason_code=reason,
             data=event_data,
         )
-        transaction.on_commit(lambda: publish_events([event.pk]))
+        transaction.on_commit(lambda: publish_events([event]))
     return locked
 
 
-def publish_events(event_ids: list[int]) -> None:
+def publish_events(events: list[LeadEvent]) -> None:
     """After commit: write each event to the structured log.
 
     Later side effects (notifications to the inside rep who produced the
     lead, webhooks) hang off this point so they never fire for a rolled-back
     change.
     """
-    for event in LeadEvent.objects.filter(pk__in=event_ids).only(
-        "pk", "lead_id", "kind", "action", "from_stage", "to_stage", "actor_id"
-    ):
+    for event in events:
         log.info(
             "lead event",
             extra={
