@@ -306,3 +306,20 @@ def test_hot_endpoints_have_a_fixed_number_of_queries(
     assert len(r.json()["items"]) == 25
     with django_assert_max_num_queries(4):
         get(client, world, world.marketing, "/leads?limit=25")
+
+
+def test_intake_and_transition_query_counts_are_pinned(
+    client: Client, world: World, django_assert_max_num_queries: Any
+) -> None:
+    # Intake: auth, role, campaign, dedup lookup, policy, territory, rep pick
+    # and stamp, lead and events inserts, plus transaction statements.
+    with django_assert_max_num_queries(16):
+        r = post(client, world, world.marketing, "/leads", lead_body(world))
+    assert r.status_code == 201
+    lead_id = r.json()["id"]
+    Lead.objects.filter(pk=lead_id).update(owner=world.a.inside)
+    with django_assert_max_num_queries(12):
+        r = post(
+            client, world, world.a.inside, f"/leads/{lead_id}/transitions", {"action": "start_work"}
+        )
+    assert r.status_code == 200
