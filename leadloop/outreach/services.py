@@ -65,7 +65,7 @@ def log_activity(
                     "activities are logged on open leads only"
                 }
             )
-        if not _may_log(actor, locked):
+        if not may_log_activity(actor, locked):
             raise NotPermitted(f"{actor} may not log activities on lead {locked.pk}.")
         activity = Activity.objects.create(
             lead=locked,
@@ -113,7 +113,10 @@ def log_activity(
     return activity
 
 
-def _may_log(actor: User, lead: Lead) -> bool:
+def may_log_activity(actor: User, lead: Lead) -> bool:
+    """Who may log on a lead: its inside side while she works it, its sales side after."""
+    if not states.is_open(lead.stage):
+        return False
     if lead.stage in states.INSIDE_OPEN:
         return can_act(actor, lead, Action.START_WORK)
     return can_act(actor, lead, Action.MEETING_HELD)

@@ -18,11 +18,10 @@ from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.selectors import managed_team_ids, users_with_role
 from leadloop.campaigns.models import Campaign
-from leadloop.leads.choices import Action, Stage
+from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
-from leadloop.leads.permissions import can_act
 from leadloop.leads.selectors import visible_leads
-from leadloop.leads.states import INSIDE_OPEN, OPEN_STAGES, SALES_OPEN, is_open
+from leadloop.leads.states import INSIDE_OPEN, OPEN_STAGES, SALES_OPEN
 
 # How many rows a dashboard table shows; the lead list has the rest.
 DASHBOARD_ROWS = 50
@@ -107,14 +106,6 @@ def sales_reps_for_handoff(lead: Lead) -> QuerySet[User]:
         .select_related("team")
         .order_by("team__name", "first_name", "username")
     )
-
-
-def may_log_activity(user: User, lead: Lead) -> bool:
-    """Mirror of the rule in `outreach.services.log_activity`, to show its form or not."""
-    if not is_open(lead.stage):
-        return False
-    action = Action.START_WORK if lead.stage in INSIDE_OPEN else Action.MEETING_HELD
-    return can_act(user, lead, action)
 
 
 # ---------------------------------------------------------------- home pages

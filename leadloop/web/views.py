@@ -40,7 +40,7 @@ from leadloop.leads.permissions import can_act
 from leadloop.leads.selectors import lead_events, lead_page, visible_leads
 from leadloop.leads.services import NotPermitted, StaleLead, lead_transition
 from leadloop.outreach.models import Activity
-from leadloop.outreach.services import log_activity
+from leadloop.outreach.services import log_activity, may_log_activity
 from leadloop.web import selectors
 from leadloop.web.forms import NEGATIVE_ACTIONS, ActivityForm, LeadFilterForm, TransitionForm
 
@@ -377,7 +377,7 @@ def _render_lead(
         "timeline": timeline(lead),
         "action_forms": _action_forms(user, lead, bound),
         "activity_form": activity_form or ActivityForm(),
-        "may_log": selectors.may_log_activity(user, lead),
+        "may_log": may_log_activity(user, lead),
         "now": clock(),
         "is_open": states.is_open(lead.stage),
     }
