@@ -170,21 +170,19 @@ class Calendar:
         set_(self, "weekly", MappingProxyType({d: iv for d, iv in enumerate(week) if iv}))
 
         if self.holiday_country is not None:
-            try:
-                holidays.country_holidays(self.holiday_country)
-            except NotImplementedError:
+            if self.holiday_country not in holidays.list_supported_countries():
                 raise CalendarError(
                     "holiday_country", f"unknown holiday country {self.holiday_country!r}"
-                ) from None
+                )
             if self.holiday_subdivision is not None:
-                try:
-                    holidays.country_holidays(self.holiday_country, subdiv=self.holiday_subdivision)
-                except NotImplementedError:
+                known = holidays.country_holidays(self.holiday_country)
+                names = set(known.subdivisions) | set(getattr(known, "subdivisions_aliases", {}))
+                if self.holiday_subdivision not in names:
                     raise CalendarError(
                         "holiday_subdivision",
                         f"unknown subdivision {self.holiday_subdivision!r} "
                         f"of {self.holiday_country!r}",
-                    ) from None
+                    )
         elif self.holiday_subdivision is not None:
             raise CalendarError(
                 "holiday_subdivision", "a holiday subdivision needs a holiday country"
