@@ -4,7 +4,7 @@ with a rep of every kind, so tests can prove who may see what."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadloop.accounts.choices import Role, TeamKind
@@ -13,12 +13,14 @@ from leadloop.accounts.services import create_token, create_user
 from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign
 from leadloop.leads.models import Lead
-from leadloop.leads.services import create_lead
+from leadloop.leads.services import create_lead, lead_transition
 
 # Tuesday 2026-11-17 10:00 in Berlin: inside business hours, and in the past, so
 # API calls made at the real time come after it.
 NOW = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
 PASSWORD = "leadloop-test-pw-1"
+# Answers to every criterion of the default BANT definition.
+BANT = {"budget": "50k approved", "authority": "CFO", "need": "lead routing", "timeline": "Q1"}
 
 
 @dataclass
@@ -125,3 +127,19 @@ def make_lead(side: Side, *, now: datetime = NOW, owner: User | None = None, **f
         Lead.objects.filter(pk=lead.pk).update(owner=owner)
         lead.refresh_from_db()
     return lead
+
+
+def hand_off(world: World, lead: Lead, *, now: datetime = NOW) -> Lead:
+    """Hand a team-Alpha lead from its inside rep to Alpha's sales rep, meeting in two days."""
+    return lead_transition(
+        lead=lead,
+        action="hand_off",
+        actor=world.a.inside,
+        now=now,
+        data={
+            "sales_rep": world.a.sales_rep.pk,
+            "meeting_at": now + timedelta(days=2),
+            "answers": BANT,
+            "write_up": "Ready to talk.",
+        },
+    )

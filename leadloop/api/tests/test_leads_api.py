@@ -9,9 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from leadloop.leads.models import Lead, LeadEvent
-from leadloop.testing import World, make_lead
-
-BANT = {"budget": "yes", "authority": "CTO", "need": "routing", "timeline": "Q1"}
+from leadloop.testing import BANT, World, make_lead
 
 
 def post(client: Client, world: World, user: Any, path: str, body: Any, **headers: str) -> Any:

@@ -10,29 +10,7 @@ from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.services import NotPermitted, StaleLead, lead_transition
 from leadloop.leads.states import TransitionNotAllowed
-from leadloop.testing import NOW, World, make_lead
-
-BANT = {
-    "budget": "50k approved",
-    "authority": "CFO",
-    "need": "manual lead routing",
-    "timeline": "Q1",
-}
-
-
-def hand_off(world: World, lead: Lead) -> Lead:
-    return lead_transition(
-        lead=lead,
-        action="hand_off",
-        actor=world.a.inside,
-        now=NOW,
-        data={
-            "sales_rep": world.a.sales_rep.pk,
-            "meeting_at": NOW + timedelta(days=2),
-            "answers": BANT,
-            "write_up": "Ready to talk.",
-        },
-    )
+from leadloop.testing import BANT, NOW, World, hand_off, make_lead
 
 
 def test_full_path_to_won_writes_one_event_per_step(world: World) -> None:

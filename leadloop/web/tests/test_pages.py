@@ -19,11 +19,10 @@ from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.services import lead_transition
 from leadloop.outreach.models import Activity
-from leadloop.testing import NOW, PASSWORD, World, make_lead
+from leadloop.testing import BANT, NOW, PASSWORD, World, hand_off, make_lead
 from leadloop.web import views
 
 BERLIN = ZoneInfo("Europe/Berlin")
-BANT = {"budget": "50k approved", "authority": "CFO", "need": "lead routing", "timeline": "Q1"}
 ROLES = ["inside", "sales_rep", "tele_manager", "sales_manager", "marketing", "admin"]
 
 
@@ -36,21 +35,6 @@ def person(world: World, role: str) -> User:
     if role in ("marketing", "admin"):
         return getattr(world, role)  # type: ignore[no-any-return]
     return getattr(world.a, role)  # type: ignore[no-any-return]
-
-
-def hand_off(world: World, lead: Lead) -> Lead:
-    return lead_transition(
-        lead=lead,
-        action="hand_off",
-        actor=world.a.inside,
-        now=NOW,
-        data={
-            "sales_rep": world.a.sales_rep.pk,
-            "meeting_at": NOW + timedelta(days=2),
-            "answers": BANT,
-            "write_up": "Ready.",
-        },
-    )
 
 
 @pytest.fixture
