@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -57,11 +58,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "huey.contrib.djhuey",
     "leadloop.accounts",
     "leadloop.campaigns",
     "leadloop.leads",
     "leadloop.outreach",
     "leadloop.handoff",
+    "leadloop.sla",
+    "leadloop.notifications",
+    "leadloop.tick",
     "leadloop.api",
     "leadloop.bench",
     "leadloop.demo",
@@ -196,6 +201,31 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# The address links in emails point to.
+LEADLOOP_BASE_URL = env_str("LEADLOOP_BASE_URL", "http://127.0.0.1:8000")
+
+# Background work (huey). Default: an SQLite file beside the database, no
+# server needed; REDIS_URL moves the queue to Redis so several worker
+# machines share it. Tests run tasks immediately (on commit) unless a test
+# starts a real worker.
+REDIS_URL = env_str("REDIS_URL", "")
+_DB_PATH = (
+    Path(DATABASES["default"]["NAME"])
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    else Path.cwd() / "leadloop"
+)
+HUEY_FILE = env_str("HUEY_FILE", str(_DB_PATH.with_name(_DB_PATH.stem + ".huey.sqlite3")))
+HUEY: dict[str, Any] = {
+    "name": "leadloop",
+    "immediate": env_bool("HUEY_IMMEDIATE", "PYTEST_VERSION" in os.environ),
+    "utc": True,
+    "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
+}
+if REDIS_URL:
+    HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+else:
+    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": HUEY_FILE}
 
 # Leads are assigned and timed in the team's own zone; this is only the
 # zone of users who have not picked one.

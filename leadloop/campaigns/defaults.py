@@ -19,6 +19,10 @@ class PolicyDefaults(TypedDict):
     max_open_days: int
     max_dials: int
     max_emails: int
+    accept_days: int
+    outcome_days: int
+    feedback_days: int
+    update_days: int
 
 
 def _policy(priority: int, amount: int, unit: str) -> PolicyDefaults:
@@ -29,6 +33,12 @@ def _policy(priority: int, amount: int, unit: str) -> PolicyDefaults:
         "max_open_days": 7,
         "max_dials": 5,
         "max_emails": 3,
+        # Seed 004: sales answers a handoff within a business day, records the
+        # meeting within two, and never lets a lead go a month without news.
+        "accept_days": 1,
+        "outcome_days": 2,
+        "feedback_days": 10,
+        "update_days": 30,
     }
 
 

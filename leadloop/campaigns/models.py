@@ -60,6 +60,21 @@ class SourcePolicy(models.Model):
     max_open_days = models.PositiveIntegerField(default=7)
     max_dials = models.PositiveIntegerField(default=5)
     max_emails = models.PositiveIntegerField(default=3)
+    # The sales side of the agreement (seeds 000, 002, 004): how fast sales
+    # answers a handoff, records the first meeting's outcome, gives feedback,
+    # and keeps an open opportunity or nurture lead up to date.
+    accept_days = models.PositiveIntegerField(
+        default=1, help_text="Business days for sales to accept or reject a handoff."
+    )
+    outcome_days = models.PositiveIntegerField(
+        default=2, help_text="Business days after the meeting to record its outcome."
+    )
+    feedback_days = models.PositiveIntegerField(
+        default=10, help_text="Business days after the handoff for sales to record an outcome."
+    )
+    update_days = models.PositiveIntegerField(
+        default=30, help_text="Calendar days an open opportunity or nurture lead may go unupdated."
+    )
 
     class Meta:
         verbose_name_plural = "source policies"

@@ -19,7 +19,6 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
 
-from leadloop.accounts.calendars import team_calendar
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
 from leadloop.campaigns.models import Campaign
@@ -30,6 +29,8 @@ from leadloop.leads.choices import Action, EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.permissions import can_act
 from leadloop.sla import rules as sla_rules
+from leadloop.sla import services as sla_services
+from leadloop.sla.models import SlaClock
 
 log = logging.getLogger("leadloop.leads")
 
@@ -204,11 +205,10 @@ def create_lead(
 
         team = campaign.team
         policy = policy_for(campaign)
-        cal = team_calendar(team)
         owner = assign_inside_rep(
             team=team, country=fields["country"], region=fields["region"], now=now
         )
-        lead = Lead.objects.create(
+        lead = Lead(
             **fields,
             campaign=campaign,
             team=team,
@@ -216,12 +216,18 @@ def create_lead(
             stage=Stage.NEW,
             priority=policy.priority,
             score=score,
-            first_contact_due=sla_rules.first_contact_due(policy, cal, now),
-            conclude_due=sla_rules.conclude_due(policy, cal, now),
             created_at=now,
             updated_at=now,
             stage_changed_at=now,
         )
+        # The clocks set the lead's due columns before the lead is written.
+        clocks = sla_services.plan_clocks(
+            lead=lead, kinds=sla_rules.clocks_for(Stage.NEW), now=now, policy=policy
+        )
+        lead.save(force_insert=True)
+        for clock in clocks:
+            clock.lead = lead
+        SlaClock.objects.bulk_create(clocks)
         events = [
             LeadEvent(
                 lead=lead,
@@ -420,22 +426,9 @@ def lead_transition(
                 locked.owner_id = locked.handed_off_by_id
             event_data["sales_rep"] = locked.sales_rep_id
             locked.sales_rep = None
-            policy = policy_for(locked.campaign)
-            cal = team_calendar(locked.team)
-            locked.first_contact_due = sla_rules.first_contact_due(policy, cal, now)
-            locked.first_contact_at = None
-            locked.conclude_due = sla_rules.conclude_due(policy, cal, now)
+            # A fresh start: the attempt policy counts the new round of work.
             locked.dials = locked.emails = locked.connects = 0
-            changed += [
-                "owner",
-                "sales_rep",
-                "first_contact_due",
-                "first_contact_at",
-                "conclude_due",
-                "dials",
-                "emails",
-                "connects",
-            ]
+            changed += ["owner", "sales_rep", "dials", "emails", "connects"]
         elif action == Action.OPEN_OPPORTUNITY:
             locked.amount = _decimal("amount", data["amount"])
             changed.append("amount")
@@ -476,6 +469,9 @@ def lead_transition(
         elif from_stage not in states.OPEN_STAGES:
             locked.closed_at = None
             changed.append("closed_at")
+        changed += sla_services.apply_transition(
+            lead=locked, from_stage=from_stage, to_stage=to_stage, action=action, now=now
+        )
         locked.stage = to_stage
         locked.stage_changed_at = now
         locked.updated_at = now

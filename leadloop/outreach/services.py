@@ -18,7 +18,10 @@ from leadloop.leads.services import NotPermitted, lead_transition
 from leadloop.outreach.choices import CONNECT_OUTCOMES, OUTCOMES_BY_KIND, ActivityKind
 from leadloop.outreach.models import Activity
 from leadloop.outreach.rules import attempts_exhausted
+from leadloop.sla import services as sla_services
+from leadloop.sla.choices import ClockKind
 
+UPDATED_BY_ACTIVITY = frozenset({Stage.NURTURE, Stage.OPPORTUNITY})
 # Clocks on phones and laptops drift; an activity a few minutes "ahead" is fine.
 FUTURE_SLACK = timedelta(minutes=5)
 
@@ -87,6 +90,13 @@ def log_activity(
         if is_attempt and locked.first_contact_at is None:
             updates["first_contact_at"] = when
         Lead.objects.filter(pk=locked.pk).update(**updates)
+        if "first_contact_at" in updates:
+            sla_services.stop_clocks(
+                lead=locked, kinds=[ClockKind.FIRST_CONTACT], now=when, by=kind
+            )
+        if locked.stage in UPDATED_BY_ACTIVITY:
+            # Any logged touch is news on an open opportunity or nurture lead.
+            sla_services.restart_clocks(lead=locked, kinds=[ClockKind.UPDATE], now=now, by=kind)
         locked.refresh_from_db()
         if is_attempt and locked.stage == Stage.NEW:
             locked = lead_transition(lead=locked, action=Action.START_WORK, actor=actor, now=now)

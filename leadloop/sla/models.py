@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from leadloop.sla.choices import ClockKind, ClockResult
+
+RUNNING = Q(result=ClockResult.RUNNING)
+OPEN = Q(stopped_at__isnull=True)
+
+
+class SlaClock(models.Model):
+    """One service level on one lead: when it started, when it is due, how it ended.
+
+    A clock is *open* until it is stopped (`stopped_at`); while open it is
+    *running* (no result yet) or *breached* (the sweep found it past due).
+    Stopping a running clock makes it met, or breached if it was already
+    late. The rows are kept for reports; only the sweep and
+    `sla.services` write them, each with a conditional update so that one
+    clock is breached, warned and escalated exactly once.
+    """
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="clocks")
+    kind = models.CharField(max_length=20, choices=ClockKind.choices)
+    team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Whose calendar the clock runs on and whose manager hears of a breach.",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sla_clocks",
+        help_text="Who the service level is owed by when it started.",
+    )
+    started_at = models.DateTimeField(help_text="The instant the allowed time counts from.")
+    due_at = models.DateTimeField()
+    warn_at = models.DateTimeField(help_text="80% of the allowed business time.")
+    result = models.CharField(
+        max_length=10, choices=ClockResult.choices, blank=True, default=ClockResult.RUNNING
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.CharField(
+        max_length=24, blank=True, default="", help_text="The action or activity that stopped it."
+    )
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [
+            # The sweep's two scans: only running clocks are in these indexes.
+            models.Index(fields=["due_at"], condition=RUNNING, name="clock_running_due"),
+            models.Index(
+                fields=["warn_at"],
+                condition=RUNNING & Q(warned_at__isnull=True),
+                name="clock_running_warn",
+            ),
+            # Queues and lead pages: the open clocks of a lead.
+            models.Index(fields=["lead", "due_at"], condition=OPEN, name="clock_open_lead"),
+            models.Index(fields=["lead", "kind"], name="clock_lead_kind"),
+            # Reports: clocks by kind and time.
+            models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
+            models.Index(fields=["user", "kind", "started_at"], name="clock_user_kind"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "kind"], condition=OPEN, name="one_open_clock_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on lead {self.lead_id}: {self.result or 'running'}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stopped_at is None

@@ -1,0 +1,46 @@
+"""`leadloop tick [--now ISO]`: run one tick (SLA sweep, digests, queued emails) now."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from leadloop.tick.services import run_tick
+
+
+def parse_now(text: str | None) -> datetime:
+    if not text:
+        return timezone.now()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"--now {text!r} is not an ISO date-time; e.g. 2026-11-24T09:30:00+01:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise CommandError(f"--now {text!r} needs a time zone offset, e.g. +01:00 or Z")
+    return moment
+
+
+class Command(BaseCommand):
+    help = "Run one tick: SLA breaches, at-risk warnings, escalations, digests, queued emails."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--now", help="the time to run at (ISO 8601 with offset); default now")
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = run_tick(now=parse_now(options["now"]))
+        if options["json"]:
+            self.stdout.write(json.dumps(result.as_dict()))
+            return
+        s = result.sweep
+        self.stdout.write(
+            f"Tick at {result.now.isoformat()}: {s.breached} breached, {s.escalated} escalated, "
+            f"{s.warned} at risk, {s.notifications} notifications; "
+            f"{result.emails} emails and {result.digests} digests sent."
+        )

@@ -1,0 +1,46 @@
+"""The periodic tick: everything time alone makes happen, at one `now`.
+
+The worker runs it every minute; `leadloop tick --now ISO` runs it once at
+a chosen time (tests, demos, catching up after downtime). Every step is
+idempotent, so a tick run twice, or by two workers, changes nothing the
+second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadloop.notifications.services import deliver_queued_emails, send_digests
+from leadloop.sla.sweep import SweepResult, sla_sweep
+
+log = logging.getLogger("leadloop.tick")
+
+
+@dataclass
+class TickResult:
+    now: datetime
+    sweep: SweepResult = field(default_factory=SweepResult)
+    emails: int = 0
+    digests: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            **{f"sla_{k}": v for k, v in self.sweep.as_dict().items()},
+            "emails": self.emails,
+            "digests": self.digests,
+        }
+
+
+def run_tick(*, now: datetime) -> TickResult:
+    result = TickResult(now=now)
+    result.sweep = sla_sweep(now=now)
+    result.digests = send_digests(now=now)
+    # Emails queued by this tick went out on commit in immediate mode; this
+    # catches any a crashed worker left queued.
+    result.emails = deliver_queued_emails(now=now)
+    log.info("tick", extra=result.as_dict())
+    return result
