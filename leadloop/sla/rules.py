@@ -124,7 +124,7 @@ def clock_plan(from_stage: str, to_stage: str, action: str) -> ClockPlan:
     before, after = clocks_for(from_stage), clocks_for(to_stage)
     restart = RESTARTS.get(Action(action), frozenset()) & after
     return ClockPlan(
-        stop=(before - after) | restart,
+        stop=(before - after) | (restart & before),
         start=(after - before) | restart,
         cancel=action == Action.MARK_DUPLICATE,
     )

@@ -85,26 +85,30 @@ class _Sql:
 def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> list[int]:
     """Mark up to `limit` due clocks breached (or at risk) and return the ones this call won."""
     t = sql.t
+    # The pick is a MATERIALIZED CTE: as a plain IN (subquery) PostgreSQL may
+    # run the LIMITed, SKIP LOCKED pick more than once and claim more rows.
     if warn:
         pick = (
             f"SELECT id FROM {t['clock']} WHERE result = '' AND warned_at IS NULL "
             f"AND warn_at <= %s AND due_at > %s ORDER BY warn_at LIMIT %s {sql.lock}"
         )
         statement = (
-            f"UPDATE {t['clock']} SET warned_at = %s WHERE id IN ({pick}) "
+            f"WITH picked AS MATERIALIZED ({pick}) "
+            f"UPDATE {t['clock']} SET warned_at = %s WHERE id IN (SELECT id FROM picked) "
             "AND result = '' AND warned_at IS NULL RETURNING id"
         )
-        params: list[Any] = [now, now, now, limit]
+        params: list[Any] = [now, now, limit, now]
     else:
         pick = (
             f"SELECT id FROM {t['clock']} WHERE result = '' AND due_at <= %s "
             f"ORDER BY due_at LIMIT %s {sql.lock}"
         )
         statement = (
+            f"WITH picked AS MATERIALIZED ({pick}) "
             f"UPDATE {t['clock']} SET result = '{ClockResult.BREACHED.value}', breached_at = %s "
-            f"WHERE id IN ({pick}) AND result = '' RETURNING id"
+            "WHERE id IN (SELECT id FROM picked) AND result = '' RETURNING id"
         )
-        params = [now, now, limit]
+        params = [now, limit, now]
     with connection.cursor() as cur:
         cur.execute(statement, params)
         return sorted(row[0] for row in cur.fetchall())

@@ -41,6 +41,7 @@ from leadloop.leads.selectors import lead_events, lead_page, visible_leads
 from leadloop.leads.services import NotPermitted, StaleLead, lead_transition
 from leadloop.outreach.models import Activity
 from leadloop.outreach.services import log_activity, may_log_activity
+from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors
 from leadloop.web.forms import NEGATIVE_ACTIONS, ActivityForm, LeadFilterForm, TransitionForm
 
@@ -372,13 +373,15 @@ def _render_lead(
     activity_form: ActivityForm | None = None,
 ) -> HttpResponse:
     user = current_user(request)
+    now = clock()
     context = {
         "lead": lead,
+        "clocks": lead_clocks(lead, now),
         "timeline": timeline(lead),
         "action_forms": _action_forms(user, lead, bound),
         "activity_form": activity_form or ActivityForm(),
         "may_log": may_log_activity(user, lead),
-        "now": clock(),
+        "now": now,
         "is_open": states.is_open(lead.stage),
     }
     return render(request, "web/lead_detail.html", context, status=status)

@@ -72,3 +72,33 @@ def overdue(lead: Any, now: Any) -> bool:
         and lead.stage in OPEN_STAGES
         and lead.first_contact_due < now
     )
+
+
+@register.filter
+def business_span(value: Any) -> str:
+    """A business-time span as people say it: "3 h 20 min"; the sign is dropped."""
+    if value is None:
+        return "—"
+    minutes = int(abs(value).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    if hours:
+        return f"{hours} h"
+    return f"{minutes} min"
+
+
+CLOCK_STATE_LABELS = {
+    "running": "Running",
+    "at_risk": "At risk",
+    "breached": "Breached",
+    "met": "Met",
+    "cancelled": "Cancelled",
+}
+
+
+@register.simple_tag
+def clock_badge(state: str) -> SafeString:
+    return format_html(
+        '<span class="clock clock-{}">{}</span>', state, CLOCK_STATE_LABELS.get(state, state)
+    )

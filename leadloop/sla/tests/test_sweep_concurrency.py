@@ -1,0 +1,71 @@
+"""Two workers sweeping at the same moment, on PostgreSQL: every breach exactly once."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from leadloop.leads.choices import EventKind
+from leadloop.leads.models import LeadEvent
+from leadloop.notifications.models import Notification
+from leadloop.sla.choices import ClockKind
+from leadloop.sla.models import SlaClock
+from leadloop.sla.sweep import sla_sweep
+from leadloop.testing import World, build_world, make_lead
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def tworld(django_db_serialized_rollback: None, transactional_db: None) -> World:
+    return build_world()
+
+
+def test_two_concurrent_sweeps_breach_each_clock_once(tworld: World) -> None:
+    leads = [make_lead(tworld.a, owner=tworld.a.inside) for _ in range(40)]
+    now = max(
+        SlaClock.objects.filter(lead__in=leads, kind=ClockKind.CONCLUDE).values_list(
+            "due_at", flat=True
+        )
+    )
+    start = threading.Barrier(2)
+    results: dict[str, Any] = {}
+
+    def worker(name: str) -> None:
+        try:
+            start.wait()
+            results[name] = sla_sweep(now=now, batch_size=3)
+        except Exception as exc:  # pragma: no cover - reported below
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in ("one", "two")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(isinstance(r, Exception) for r in results.values()), results
+
+    # 40 leads x 2 clocks (first contact and conclude), shared between the workers.
+    assert results["one"].breached + results["two"].breached == 80
+    per_clock = Counter(
+        e.data["clock_id"] for e in LeadEvent.objects.filter(kind=EventKind.SLA_BREACHED)
+    )
+    assert len(per_clock) == 80 and set(per_clock.values()) == {1}
+    escalations = Counter(
+        e.data["clock_id"] for e in LeadEvent.objects.filter(kind=EventKind.ESCALATED)
+    )
+    assert len(escalations) == 80 and set(escalations.values()) == {1}
+    per_note = Counter(
+        (n.user_id, n.clock_id, n.kind) for n in Notification.objects.exclude(kind="sla_at_risk")
+    )
+    assert set(per_note.values()) == {1} and len(per_note) == 160
