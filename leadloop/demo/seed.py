@@ -86,6 +86,8 @@ class SeedSummary:
     activities: int = 0
     events: int = 0
     handoffs: int = 0
+    clocks: int = 0
+    notifications: int = 0
     seconds: float = 0.0
     by_stage: Counter[str] = field(default_factory=Counter)
     users_created: int = 0
@@ -94,7 +96,14 @@ class SeedSummary:
 
     @property
     def rows(self) -> int:
-        return self.leads + self.activities + self.events + self.handoffs
+        return (
+            self.leads
+            + self.activities
+            + self.events
+            + self.handoffs
+            + self.clocks
+            + self.notifications
+        )
 
     @property
     def rows_per_second(self) -> float:
@@ -115,7 +124,8 @@ class SeedSummary:
             f"{head} {self.leads:,} of {self.requested:,} leads in {self.seconds:.1f} s "
             f"({self.leads_per_second:,.0f} leads/s); {org}.",
             f"Rows: {self.activities:,} activities, {self.events:,} events, "
-            f"{self.handoffs:,} handoffs; {self.rows:,} rows in all, "
+            f"{self.handoffs:,} handoffs, {self.clocks:,} SLA clocks, "
+            f"{self.notifications:,} notifications; {self.rows:,} rows in all, "
             f"{self.rows_per_second:,.0f} rows/s.",
         ]
         if self.by_stage:
@@ -293,6 +303,8 @@ class _BatchSink:
             summary.activities += len(rows["activity"])
             summary.events += len(rows["event"])
             summary.handoffs += len(rows["handoff"])
+            summary.clocks += len(rows.get("clock", ()))
+            summary.notifications += len(rows.get("notification", ()))
             summary.by_stage.update(stages)
 
 

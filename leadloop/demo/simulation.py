@@ -22,21 +22,23 @@ import random
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from leadloop.accounts.models import Team
-from leadloop.campaigns.choices import Channel, SlaUnit
+from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign, SourcePolicy
+from leadloop.demo.clocks import ClockBook
 from leadloop.demo.fake import NON_BUYER_TITLES, Company, Directory, Person, Weighted, ascii_slug
 from leadloop.demo.org import CampaignSpec, Staff
-from leadloop.demo.timeline import BusinessAxis, epoch
+from leadloop.demo.timeline import BusinessAxis
 from leadloop.leads import identity, states
 from leadloop.leads.choices import Action, EventKind
 from leadloop.lib.businesscal import Calendar
 from leadloop.outreach.choices import CONNECT_OUTCOMES, ActivityKind
 from leadloop.sla import rules as sla_rules
+from leadloop.sla.choices import ClockKind
 
 LEAD_FIELDS = (
     "id",
@@ -136,6 +138,10 @@ _CREATED, _ASSIGNED, _TRANSITION = (
     str(k) for k in (EventKind.CREATED, EventKind.ASSIGNED, EventKind.TRANSITION)
 )
 _EMPTY = "{}"
+_FIRST_CONTACT, _UPDATE, _MEETING_OUTCOME = (
+    str(k) for k in (ClockKind.FIRST_CONTACT, ClockKind.UPDATE, ClockKind.MEETING_OUTCOME)
+)
+_UPDATED_BY_ACTIVITY = frozenset({"nurture", "opportunity"})
 _UNASSIGNED = json.dumps({"owner": None, "why": "no active inside rep on the team"})
 HOUR = 3600
 # Chance an in-target prospect who answered qualifies, at a score of 55; tuned so
@@ -309,7 +315,6 @@ class TeamRun:
     sales_by_country: dict[str, TeamRun] = field(default_factory=dict)
     round_robin: int = 0
     recent: deque[tuple[int, Company, Person]] = field(default_factory=lambda: deque(maxlen=200))
-    due_cache: dict[tuple[int, str, int], int] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -353,6 +358,7 @@ class LeadRun:
         "attributes_json",
         "campaign",
         "clock",
+        "clocks",
         "closed_at",
         "company",
         "conclude_due",
@@ -424,6 +430,8 @@ class LeadRun:
         self.dials = self.emails = self.connects = 0
         self.handoffs = self.recycles = 0
         self.first_contact_due = self.conclude_due = created
+        # The open SLA clocks, by kind (see demo.clocks).
+        self.clocks: dict[str, Any] = {}
 
 
 # ---------------------------------------------------------------- the simulation
@@ -458,6 +466,8 @@ class Simulation:
         self.activities: list[tuple[Any, ...]] = []
         self.handoffs: list[tuple[Any, ...]] = []
         self._json_cache: dict[tuple[tuple[str, Any], ...], str] = {}
+        self.book = ClockBook(now=now, stamp=stamp, next_ids=next_ids, event=self._event)
+        self._plans: dict[tuple[str, str, str], sla_rules.ClockPlan] = {}
 
     def take(self) -> dict[str, list[tuple[Any, ...]]]:
         """Hand the collected rows to the writer and start collecting afresh."""
@@ -468,7 +478,7 @@ class Simulation:
             "event": self.events,
         }
         self.leads, self.handoffs, self.activities, self.events = [], [], [], []
-        return rows
+        return rows | self.book.take()
 
     # ------------------------------------------------------------ one lead
 
@@ -479,7 +489,7 @@ class Simulation:
         lead = self._invent(lead_id, created, campaign)
         team = campaign.team
         lead.owner = self._assign(team, lead.company.country, created)
-        self._start_clocks(lead, created)
+        self.book.open(lead, sla_rules.clocks_for("new"), created, owner=lead.owner, sales=None)
         owner = lead.owner
         self._event(lead, _CREATED, created, campaign.created_data, to_stage="new")
         self._event(lead, _ASSIGNED, created, owner.assigned_data if owner else _UNASSIGNED)
@@ -490,6 +500,7 @@ class Simulation:
                 self._inside(lead, created, fresh=True)
         except Later:
             pass
+        self.book.finish(lead)
         self.leads.append(self._lead_row(lead))
         return lead.stage
 
@@ -589,38 +600,6 @@ class Simulation:
                 return rep
         return None
 
-    def _start_clocks(self, lead: LeadRun, at: int) -> None:
-        """first_contact_due and conclude_due from the source policy, as intake sets them."""
-        c = lead.campaign
-        lead.first_contact_due = self._due(c, at, "first")
-        lead.conclude_due = self._due(c, at, "conclude")
-
-    def _due(self, c: CampaignRun, at: int, which: str) -> int:
-        """A due time by `leadloop.sla.rules`, cached where it depends on the day only.
-
-        Business-day deadlines are "close of the n-th business day after the
-        start's local day", so leads of one day share them exactly;
-        business-hour deadlines depend on the minute and are computed each time.
-        """
-        policy, team = c.policy, c.team
-        if which == "first":
-            by_day = (
-                policy.first_contact_unit == SlaUnit.BUSINESS_DAYS
-                and policy.first_contact_amount > 0
-            )
-            amount = policy.first_contact_amount
-        else:
-            by_day, amount = policy.max_open_days > 0, policy.max_open_days
-        key = (amount, which, team.axis.day_of(at))
-        if by_day and key in team.due_cache:
-            return team.due_cache[key]
-        start = datetime.fromtimestamp(at, UTC)
-        fn = sla_rules.first_contact_due if which == "first" else sla_rules.conclude_due
-        due = epoch(fn(policy, team.cal, start))
-        if by_day:
-            team.due_cache[key] = due
-        return due
-
     # ------------------------------------------------------------ rows
 
     def _t(self, ts: int | None) -> str | None:
@@ -640,7 +619,7 @@ class Simulation:
         from_stage: str = "",
         to_stage: str = "",
         reason: int | None = None,
-    ) -> None:
+    ) -> int:
         ids = self.next_ids
         row = (
             ids["event"],
@@ -656,6 +635,7 @@ class Simulation:
         )
         self.events.append(row)
         ids["event"] += 1
+        return int(row[0])
 
     def _move(
         self,
@@ -665,8 +645,15 @@ class Simulation:
         actor: Rep | None,
         data: dict[str, Any] | None = None,
         reason: str | None = None,
+        *,
+        owner: Rep | None = None,
+        sales: Rep | None = None,
     ) -> None:
-        """One stage change through the lifecycle table, as `lead_transition` writes it."""
+        """One stage change through the lifecycle table, as `lead_transition` writes it.
+
+        `owner` and `sales` are who owes the clocks the move starts, when the
+        caller assigns them with the move (a handoff, a recycle).
+        """
         if at >= self.now or _gone(actor, at):
             raise Later
         if at < lead.clock:
@@ -687,6 +674,7 @@ class Simulation:
             to_stage=to_stage,
             reason=reason_id,
         )
+        self._clocks(lead, from_stage, to_stage, action, at, owner, sales)
         if to_stage not in _OPEN:
             lead.closed_at = at
         elif from_stage not in _OPEN:
@@ -694,6 +682,39 @@ class Simulation:
         lead.stage = to_stage
         lead.stage_changed_at = lead.clock = at
         lead.version += 1
+
+    def _clocks(
+        self,
+        lead: LeadRun,
+        from_stage: str,
+        to_stage: str,
+        action: str,
+        at: int,
+        owner: Rep | None,
+        sales: Rep | None,
+    ) -> None:
+        """Stop and start clocks as `sla.services.apply_transition` does."""
+        key = (from_stage, to_stage, action)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = sla_rules.clock_plan(from_stage, to_stage, action)
+        closing = to_stage not in _OPEN
+        if closing or plan.stop:
+            self.book.stop(lead, None if closing else plan.stop, at, action, cancel=plan.cancel)
+        if plan.start:
+            base = None
+            if _MEETING_OUTCOME in plan.start and lead.meeting_at is not None:
+                base = {_MEETING_OUTCOME: lead.meeting_at}
+            self.book.open(
+                lead,
+                plan.start,
+                at,
+                owner=owner or lead.owner,
+                sales=sales or lead.sales_rep,
+                base=base,
+            )
+            if _FIRST_CONTACT in plan.start:
+                lead.first_contact_at = None
 
     def _act(
         self, lead: LeadRun, actor: Rep | None, kind: str, outcome: str, at: int, note: str = ""
@@ -717,6 +738,10 @@ class Simulation:
             lead.connects += 1
         if lead.first_contact_at is None and kind in (CALL, EMAIL):
             lead.first_contact_at = at
+            self.book.stop(lead, (_FIRST_CONTACT,), at, kind)
+        if lead.stage in _UPDATED_BY_ACTIVITY:
+            self.book.stop(lead, (_UPDATE,), at, kind)
+            self.book.open(lead, (_UPDATE,), at, owner=lead.owner, sales=lead.sales_rep)
         lead.last_activity_at = lead.clock = at
         return at
 
@@ -863,13 +888,12 @@ class Simulation:
 
     def _recycle(self, lead: LeadRun, at: int, actor: Rep | None) -> None:
         """Back to inside work with fresh clocks and counters, as `lead_transition` does it."""
-        from_stage = lead.stage
-        self._move(lead, A.RECYCLE, at, actor, {"sales_rep": _id(lead.sales_rep)})
-        if from_stage == "no_show" and lead.handed_off_by is not None:
-            lead.owner = lead.handed_off_by
+        owner = lead.owner
+        if lead.stage == "no_show" and lead.handed_off_by is not None:
+            owner = lead.handed_off_by
+        self._move(lead, A.RECYCLE, at, actor, {"sales_rep": _id(lead.sales_rep)}, owner=owner)
+        lead.owner = owner
         lead.sales_rep = None
-        self._start_clocks(lead, lead.clock)
-        lead.first_contact_at = None
         lead.dials = lead.emails = lead.connects = 0
         lead.recycles += 1
 
@@ -989,6 +1013,7 @@ class Simulation:
             at,
             inside,
             {"sales_rep": rep.id, "meeting_at": meeting_iso, "answers": answers},
+            sales=rep,
         )
         ids = self.next_ids
         write_up = (

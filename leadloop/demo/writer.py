@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import Max
 
+from leadloop.demo.clocks import CLOCK_FIELDS, NOTIFICATION_FIELDS
 from leadloop.demo.simulation import (
     ACTIVITY_FIELDS,
     EVENT_FIELDS,
@@ -27,7 +28,9 @@ from leadloop.demo.simulation import (
 )
 from leadloop.handoff.models import Handoff
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.notifications.models import Notification
 from leadloop.outreach.models import Activity
+from leadloop.sla.models import SlaClock
 
 # Parents first: the foreign keys are deferred, but reading order matters to no one else.
 TABLES: dict[str, tuple[type[models.Model], Sequence[str]]] = {
@@ -35,6 +38,8 @@ TABLES: dict[str, tuple[type[models.Model], Sequence[str]]] = {
     "handoff": (Handoff, HANDOFF_FIELDS),
     "activity": (Activity, ACTIVITY_FIELDS),
     "event": (LeadEvent, EVENT_FIELDS),
+    "clock": (SlaClock, CLOCK_FIELDS),
+    "notification": (Notification, NOTIFICATION_FIELDS),
 }
 
 

@@ -143,6 +143,12 @@ def test_counters_and_times_match_the_activities() -> None:
     recycled_at = dict(
         LeadEvent.objects.filter(action="recycle").order_by("at").values_list("lead_id", "at")
     )  # the last recycle wins
+    # A rejection (or a recycle) starts a fresh first-contact clock.
+    fresh_clock_at = dict(
+        LeadEvent.objects.filter(action__in=["recycle", "reject"])
+        .order_by("at")
+        .values_list("lead_id", "at")
+    )
     activities: dict[int, list[Activity]] = defaultdict(list)
     for activity in Activity.objects.order_by("occurred_at", "id"):
         activities[activity.lead_id].append(activity)
@@ -153,7 +159,12 @@ def test_counters_and_times_match_the_activities() -> None:
         since = [
             a for a in done if lead.pk not in recycled_at or a.occurred_at > recycled_at[lead.pk]
         ]
-        attempts = [a for a in since if a.kind in ("call", "email")]
+        attempts = [
+            a
+            for a in done
+            if a.kind in ("call", "email")
+            and (lead.pk not in fresh_clock_at or a.occurred_at > fresh_clock_at[lead.pk])
+        ]
         assert lead.dials == sum(a.kind == "call" for a in since), lead.pk
         assert lead.emails == sum(a.outcome in ("sent", "bounced") for a in since), lead.pk
         assert lead.connects == sum(a.outcome in CONNECT_OUTCOMES for a in since), lead.pk
@@ -175,7 +186,9 @@ def test_unreachable_leads_used_up_their_attempt_policy() -> None:
 @pytest.mark.django_db
 def test_keys_and_due_times_are_the_ones_intake_would_compute() -> None:
     seed_demo(leads=400, seed=14, now=NOW)
-    recycled = set(LeadEvent.objects.filter(action="recycle").values_list("lead_id", flat=True))
+    recycled = set(
+        LeadEvent.objects.filter(action__in=["recycle", "reject"]).values_list("lead_id", flat=True)
+    )
     for lead in Lead.objects.select_related("campaign", "team"):
         assert lead.email_key == identity.email_key(lead.email)
         assert lead.person_key == identity.person_key(lead.first_name, lead.last_name, lead.company)
