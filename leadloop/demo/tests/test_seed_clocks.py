@@ -1,4 +1,4 @@
-"""The demo's SLA clocks: met, at risk and breached ones, as the services and the sweep make them."""
+"""The demo's SLA clocks: met, at risk and breached, as the services and the sweep make them."""
 
 from __future__ import annotations
 
