@@ -42,6 +42,7 @@ from leadloop.bench.load import Phase, run_phase
 from leadloop.bench.management.commands.bench_worker import RESULT_PREFIX
 from leadloop.bench.measures import TRANSITIONS
 from leadloop.bench.report import build_figures
+from leadloop.bench.sweep import SWEEP_LEADS
 
 Log = Callable[[str], None]
 BENCH_SETTINGS = "leadloop.bench.settings"
@@ -64,6 +65,7 @@ class Options:
     keep: bool
     seed: int = 1
     transitions: int = TRANSITIONS
+    sweep_leads: int = SWEEP_LEADS
 
 
 @dataclass(frozen=True)
@@ -459,12 +461,21 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             log(f"transitions: {n} start_work and {n} raw UPDATEs")
             transitions = run_worker("transitions", env, "--count", str(n), log=log)
             api = measure_api(env, api_setup, options, workdir, log)
+            sweep = None
+            if options.sweep_leads:
+                # Last: it adds its open leads to the database the other parts measured.
+                log(f"SLA sweep: adding {options.sweep_leads:,} open leads, 1% due")
+                sweep = run_worker("sweep", env, "--open-leads", str(options.sweep_leads), log=log)
+                log(
+                    f"sweep {sweep['seconds'] * 1000:,.0f} ms for {sweep['breached']:,} breaches; "
+                    f"raw UPDATE {sweep['baseline_seconds'] * 1000:,.0f} ms"
+                )
     finally:
         if options.keep and options.database is None:
             log(f"kept the SQLite database in {workdir} (--keep)")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    figures = build_figures(copy=copy, seed=seed, api=api, transitions=transitions)
+    figures = build_figures(copy=copy, seed=seed, api=api, transitions=transitions, sweep=sweep)
     finished = timezone.now()
     report = {
         "version": 1,
@@ -481,6 +492,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "workers": options.workers,
             "seed": options.seed,
             "transitions": options.transitions,
+            "sweep_leads": options.sweep_leads,
         },
         "figures": {f.name: f.as_json(vendor=info["vendor"], leads=options.leads) for f in figures},
         "details": {
@@ -489,6 +501,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "api": api,
             "api_user": {k: api_setup[k] for k in ("user", "role", "campaign", "leads_in_table")},
             "transitions": transitions,
+            "sweep": sweep,
         },
         "warnings": _warnings(api, seed),
     }

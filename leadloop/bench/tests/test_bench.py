@@ -30,8 +30,9 @@ FIGURES = {
     "seed_peak_rss_mb",
     "transition_p50_ms",
     "transition_p99_ms",
+    "sla_sweep_ms",
 }
-TINY = {"leads": 300, "requests": 60, "concurrency": 4, "transitions": 20}
+TINY = {"leads": 300, "requests": 60, "concurrency": 4, "transitions": 20, "sweep_leads": 2000}
 
 
 def run_bench(tmp_path: Path, **options: object) -> tuple[dict, str]:
@@ -53,6 +54,9 @@ def assert_complete(report: dict, vendor: str) -> None:
     phases = report["details"]["api"]["phases"]
     assert {p: phases[p]["errors"] for p in phases} == dict.fromkeys(phases, 0)
     assert report["details"]["seed"]["leads"] == TINY["leads"]
+    sweep = report["details"]["sweep"]
+    # The sweep breached exactly the clocks the raw UPDATE would have.
+    assert sweep["breached"] == sweep["baseline_rows"] >= TINY["sweep_leads"] // 100
     assert report["warnings"] == [] or all("client used" in w for w in report["warnings"])
 
 

@@ -17,11 +17,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from leadloop.bench.measures import TRANSITIONS
 from leadloop.bench.report import format_table
 from leadloop.bench.runner import Options, run
+from leadloop.bench.sweep import SWEEP_LEADS
 
 
 def positive(text: str) -> int:
     value = int(text)
     if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
         raise ValueError(text)
     return value
 
@@ -64,6 +72,13 @@ class Command(BaseCommand):
             default=TRANSITIONS,
             help="Transitions to time, and raw UPDATEs as their baseline (default 200).",
         )
+        parser.add_argument(
+            "--sweep-leads",
+            type=not_negative,
+            default=SWEEP_LEADS,
+            help="Open leads (1%% of them due) for the SLA sweep, added after the rest "
+            "(default 1,000,000; 0 skips it).",
+        )
         parser.add_argument("--seed", type=int, default=1, help="Seed of the demo data.")
         parser.add_argument(
             "--output",
@@ -92,6 +107,7 @@ class Command(BaseCommand):
             keep=options["keep"],
             transitions=options["transitions"],
             seed=options["seed"],
+            sweep_leads=options["sweep_leads"],
         )
         try:
             report, path = run(opts, log=log)

@@ -11,10 +11,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from leadloop.bench import measures
+from leadloop.bench import measures, sweep
 
 RESULT_PREFIX = "BENCH-RESULT "
-PARTS = ("info", "copy", "seed", "prepare-api", "transitions")
+PARTS = ("info", "copy", "seed", "prepare-api", "transitions", "sweep")
 
 
 class Command(BaseCommand):
@@ -26,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--progress", action="store_true")
         parser.add_argument("--count", type=int, default=measures.TRANSITIONS)
+        parser.add_argument("--open-leads", type=int, default=sweep.SWEEP_LEADS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         part = options["part"]
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             )
         elif part == "prepare-api":
             result = measures.prepare_api()
+        elif part == "sweep":
+            result = sweep.measure_sweep(open_leads=options["open_leads"])
         else:
             result = measures.transitions(count=options["count"])
         self.stdout.write(RESULT_PREFIX + json.dumps(result))
