@@ -492,8 +492,58 @@ def lead_transition(
             reason_code=reason,
             data=event_data,
         )
+        _tell_the_loop(lead=locked, event=event, actor=actor, handoff=handoff_kwargs, now=now)
         transaction.on_commit(lambda: publish_events([event]))
     return locked
+
+
+def _tell_the_loop(
+    *,
+    lead: Lead,
+    event: LeadEvent,
+    actor: User | None,
+    handoff: Mapping[str, Any] | None,
+    now: datetime,
+) -> None:
+    """Notify the people a move concerns, in the same transaction as the move.
+
+    A handoff tells the sales rep (with the write-up); every other move on a
+    lead an inside rep produced tells her, whoever made it (seed 000: she is
+    never left to guess what happened to her lead).
+    """
+    from leadloop.notifications.choices import NotificationKind
+    from leadloop.notifications.services import notify
+
+    if handoff is not None:
+        notify(
+            users=[handoff["to_rep"]],
+            kind=NotificationKind.HANDOFF,
+            lead=lead,
+            event=event,
+            now=now,
+            data={
+                "from": str(handoff["from_rep"]),
+                "meeting_at": handoff["meeting_at"].isoformat(),
+                "write_up": handoff["write_up"],
+            },
+        )
+        return
+    producer = lead.handed_off_by_id
+    if producer is None or (actor is not None and actor.pk == producer):
+        return
+    data: dict[str, Any] = {"actor": str(actor) if actor is not None else "leadloop"}
+    if event.reason_code is not None:
+        data["reason"] = event.reason_code.label
+    if event.data.get("note"):
+        data["note"] = event.data["note"]
+    notify(
+        users=[producer],
+        kind=NotificationKind.LEAD_EVENT,
+        lead=lead,
+        event=event,
+        now=now,
+        data=data,
+    )
 
 
 def publish_events(events: list[LeadEvent]) -> None:
