@@ -8,5 +8,6 @@ from leadloop.api.router import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("leadloop.notifications.urls")),
     path("", include("leadloop.web.urls")),
 ]

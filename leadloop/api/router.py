@@ -92,6 +92,7 @@ def _register() -> None:
     from leadloop.handoff.api import router as handoff
     from leadloop.leads.api import reasons_router
     from leadloop.leads.api import router as leads
+    from leadloop.notifications.api import router as notifications
     from leadloop.outreach.api import router as outreach
 
     api.add_router("/leads", leads)
@@ -100,6 +101,7 @@ def _register() -> None:
     api.add_router("/", accounts)
     api.add_router("/", handoff)
     api.add_router("/", reasons_router)
+    api.add_router("/notifications", notifications)
 
 
 _register()

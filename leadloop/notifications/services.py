@@ -9,15 +9,18 @@ anything.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from leadloop.accounts.choices import NotifyMode
 from leadloop.accounts.models import User
@@ -78,8 +81,14 @@ def queue_email_delivery() -> None:
     transaction.on_commit(deliver_emails)
 
 
+class MailServerDown(Exception):
+    """The mail server cannot be reached: nothing was sent, everything waits for the next tick."""
+
+
 def _message(n: Notification) -> EmailMessage:
-    text = render(n)
+    # Times in the text are the recipient's, as in her inbox.
+    with timezone.override(user_zone(n.user)):
+        text = render(n)
     body = f"{text.body}\n\n{absolute(text.url)}\n\n— leadloop"
     return EmailMessage(
         subject=f"[leadloop] {text.title}",
@@ -94,7 +103,9 @@ def deliver_queued_emails(*, now: datetime) -> int:
 
     Rows are locked with SKIP LOCKED a batch at a time, so two workers
     never send the same email; a row whose user has no address is closed
-    as "off" rather than retried forever.
+    as "off" rather than retried forever. When the mail server is down the
+    rows stay queued and the next tick (a minute later) tries again; a
+    message the server refuses is marked failed.
     """
     sent = 0
     while True:
@@ -111,7 +122,10 @@ def deliver_queued_emails(*, now: datetime) -> int:
             no_address = [n.pk for n in batch if not n.user.email]
             if no_address:
                 Notification.objects.filter(pk__in=no_address).update(email_state=EmailState.OFF)
-            ok, failed = _send([(n, _message(n)) for n in with_address])
+            try:
+                ok, failed = _send([(n, _message(n)) for n in with_address])
+            except MailServerDown:
+                return sent
             if ok:
                 Notification.objects.filter(pk__in=ok).update(
                     email_state=EmailState.SENT, emailed_at=now
@@ -128,7 +142,21 @@ def _send(pairs: list[tuple[Notification, EmailMessage]]) -> tuple[list[int], li
         return [], []
     ok: list[int] = []
     failed: list[int] = []
-    with get_connection() as connection:
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as exc:
+        log.warning(
+            "notification email server unreachable",
+            extra={
+                "notifications": len(pairs),
+                "error": str(exc),
+                "next": "check EMAIL_HOST/EMAIL_PORT/EMAIL_USE_TLS and the server; "
+                "the emails stay queued and the next tick retries them",
+            },
+        )
+        raise MailServerDown(str(exc)) from exc
+    try:
         for n, message in pairs:
             message.connection = connection
             try:
@@ -146,10 +174,13 @@ def _send(pairs: list[tuple[Notification, EmailMessage]]) -> tuple[list[int], li
                 failed.append(n.pk)
             else:
                 ok.append(n.pk)
+    finally:
+        connection.close()
     return ok, failed
 
 
-def _zone(user: User) -> ZoneInfo:
+def user_zone(user: User) -> ZoneInfo:
+    """The zone her texts and digests are written in: her own, else the default."""
     for name in (user.timezone, settings.LEADLOOP_DEFAULT_TIMEZONE):
         if name:
             try:
@@ -157,6 +188,40 @@ def _zone(user: User) -> ZoneInfo:
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return ZoneInfo("UTC")
+
+
+@functools.cache
+def zone_names() -> dict[str, str]:
+    """Every IANA zone name this machine knows, by lower-cased name (read once)."""
+    return {name.lower(): name for name in available_timezones()}
+
+
+def set_preferences(*, user: User, notify_mode: str, timezone: str) -> User:
+    """Save how she hears of things and the zone she reads times in.
+
+    Choosing "off" also cancels a digest not yet sent: whoever turns email off
+    expects no more mail, not one last digest the next morning. Rows already
+    queued for immediate sending go out; they were due before the change.
+    """
+    name = timezone.strip()
+    if notify_mode not in NotifyMode.values:
+        raise ValidationError({"notify_mode": f"Choose one of: {', '.join(NotifyMode.values)}."})
+    if name:
+        canonical = zone_names().get(name.lower())
+        if canonical is None:
+            raise ValidationError(
+                {"timezone": f"'{name}' is not a time zone name; use one such as Europe/Berlin."}
+            )
+        name = canonical
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(notify_mode=notify_mode, timezone=name)
+        if notify_mode == NotifyMode.OFF:
+            Notification.objects.filter(user=user, email_state=EmailState.DIGEST).update(
+                email_state=EmailState.OFF
+            )
+    user.notify_mode = notify_mode
+    user.timezone = name
+    return user
 
 
 def send_digests(*, now: datetime) -> int:
@@ -173,7 +238,7 @@ def send_digests(*, now: datetime) -> int:
         .distinct()
     )
     for user in User.objects.filter(pk__in=list(user_ids)):
-        local = now.astimezone(_zone(user))
+        local = now.astimezone(user_zone(user))
         if local.time() < DIGEST_TIME:
             continue
         try:
@@ -189,6 +254,7 @@ def send_digests(*, now: datetime) -> int:
                     continue
                 state = EmailState.DIGESTED
                 if user.email:
+                    # MailServerDown rolls back today's claim: the next tick tries again.
                     ok, _ = _send([(pending[0], _digest_message(user, pending, local))])
                     state = EmailState.DIGESTED if ok else EmailState.FAILED
                 else:
@@ -200,6 +266,8 @@ def send_digests(*, now: datetime) -> int:
                 sent += state == EmailState.DIGESTED
         except IntegrityError:
             continue  # today's digest is already out
+        except MailServerDown:
+            return sent
     return sent
 
 
@@ -209,7 +277,8 @@ def _digest_message(user: User, pending: list[Notification], local: datetime) ->
     lines.append(f"{things} happened since your last digest:")
     lines.append("")
     for n in pending:
-        text = render(n)
+        with timezone.override(local.tzinfo):
+            text = render(n)
         lines.append(f"- {text.title}")
         lines.append(f"  {absolute(text.url)}")
     lines += ["", "— leadloop"]
