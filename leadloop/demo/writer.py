@@ -136,12 +136,14 @@ class BulkWriter:
         with self._sequences_lock, raw.cursor() as cur:
             for name, (model, _) in TABLES.items():
                 rows = batch.get(name)
-                if rows and rows[-1][0] > self._sequences.get(name, 0):
+                # Not the last row's id: clocks are written when they stop, out of id order.
+                top = max((row[0] for row in rows), default=0) if rows else 0
+                if top > self._sequences.get(name, 0):
                     cur.execute(
                         "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
-                        [model._meta.db_table, rows[-1][0]],
+                        [model._meta.db_table, top],
                     )
-                    self._sequences[name] = rows[-1][0]
+                    self._sequences[name] = top
 
 
 def timestamp_formatter(postgres: bool) -> Stamp:

@@ -36,8 +36,10 @@ from leadloop.lib.businesscal import (
     standard_calendar,
 )
 from leadloop.outreach.choices import CONNECT_OUTCOMES
+from leadloop.notifications.models import Notification
 from leadloop.outreach.models import Activity
 from leadloop.sla import rules as sla_rules
+from leadloop.sla.models import SlaClock
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
 
@@ -340,7 +342,7 @@ def test_writer_threads_commit_batches_in_order() -> None:
         summary.by_stage
     )
     with connection.cursor() as cur:
-        for model in (Lead, LeadEvent, Activity, Handoff):
+        for model in (Lead, LeadEvent, Activity, Handoff, SlaClock, Notification):
             table = model._meta.db_table
             cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
             sequence = cur.fetchone()[0]
