@@ -9,5 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("leadloop.notifications.urls")),
+    path("", include("leadloop.accounts.urls")),
+    path("", include("leadloop.campaigns.urls")),
     path("", include("leadloop.web.urls")),
 ]

@@ -5,11 +5,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
 
 from leadloop.accounts.choices import Role
-from leadloop.accounts.models import User
+from leadloop.accounts.models import Team, User
+from leadloop.accounts.services import may_edit_calendar, update_team_calendar
 from leadloop.api.schemas import ERRORS
+from leadloop.leads.services import NotPermitted
 
 router = Router(tags=["reference"])
 
@@ -58,3 +61,87 @@ def list_users(
             }
         )
     return out
+
+
+class CalendarOut(Schema):
+    team: int
+    timezone: str
+    working_hours: dict[str, list[list[str]]]
+    holiday_country: str
+    holiday_subdivision: str
+    closures: list[str]
+
+
+class CalendarIn(Schema):
+    """The settings to change; the ones left out keep their values."""
+
+    timezone: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin")
+    working_hours: dict[str, list[list[str]]] | None = Field(
+        None,
+        description='Per weekday, e.g. {"mon": [["09:00", "12:00"], ["13:00", "17:30"]]}; '
+        "a day left out is closed.",
+    )
+    holiday_country: str | None = Field(None, description='ISO 3166 alpha-2, "" for none')
+    holiday_subdivision: str | None = Field(None, description='e.g. BY, "" for national')
+    closures: list[str] | None = Field(None, description="Own days off, YYYY-MM-DD")
+
+
+CALENDAR_INPUTS = (
+    "timezone",
+    "working_hours",
+    "holiday_country",
+    "holiday_subdivision",
+    "closures",
+)
+
+
+def calendar_json(team: Team) -> dict[str, Any]:
+    return {
+        "team": team.pk,
+        "timezone": team.timezone,
+        "working_hours": team.working_hours or {},
+        "holiday_country": team.holiday_country,
+        "holiday_subdivision": team.holiday_subdivision,
+        "closures": list(team.closures or []),
+    }
+
+
+def _calendar_team(request: HttpRequest, team_id: int) -> tuple[User, Team]:
+    """The team if the caller manages it (or is an admin); 403 otherwise."""
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    team = get_object_or_404(Team, pk=team_id)
+    if not may_edit_calendar(user, team):
+        raise NotPermitted(f"{user} may not see or change the calendar of {team}.")
+    return user, team
+
+
+@router.get(
+    "/teams/{team_id}/calendar",
+    response={200: CalendarOut, **ERRORS},
+    summary="A team's business calendar",
+)
+def get_team_calendar(request: HttpRequest, team_id: int) -> Any:
+    return calendar_json(_calendar_team(request, team_id)[1])
+
+
+@router.put(
+    "/teams/{team_id}/calendar",
+    response={200: CalendarOut, **ERRORS},
+    summary="Change a team's business calendar",
+    description=(
+        "Partial: the settings left out keep their values. The whole calendar is validated "
+        "before anything is saved; 422 names the field (timezone, working_hours, "
+        "holiday_country, holiday_subdivision, closures). Applies to SLA clocks started "
+        "afterwards."
+    ),
+)
+def put_team_calendar(request: HttpRequest, team_id: int, payload: CalendarIn) -> Any:
+    user, team = _calendar_team(request, team_id)
+    current = calendar_json(team)
+    given = payload.dict(exclude_unset=True)
+    for name, value in given.items():
+        if value is None:
+            raise ValidationError({name: "must not be null; leave it out to keep it"})
+    values = {name: given.get(name, current[name]) for name in CALENDAR_INPUTS}
+    return calendar_json(update_team_calendar(team=team, actor=user, **values))

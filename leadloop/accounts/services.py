@@ -1,11 +1,16 @@
-"""Writes about people: creating users with a role, issuing API tokens."""
+"""Writes about people and teams: users with a role, API tokens, team calendars."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+from functools import lru_cache
+from zoneinfo import available_timezones
 
+import holidays
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,8 +18,15 @@ from django.db.models import OuterRef, Subquery
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import ApiToken, Team, User
+from leadloop.accounts.selectors import has_role, managed_team_ids
+from leadloop.leads.services import NotPermitted
+from leadloop.lib.businesscal import Calendar, CalendarError, parse_weekly
+
+log = logging.getLogger("leadloop.accounts")
 
 TOKEN_PREFIX = "ll_"
+# The stored working_hours keys, Monday first (Calendar numbers them 0..6).
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def token_digest(secret: str) -> str:
@@ -94,3 +106,157 @@ def user_for_token(secret: str) -> User | None:
     role_name = token.role_name
     user._role_cache = role_name or (Role.ADMIN.value if user.is_superuser else None)
     return user
+
+
+# ---------------------------------------------------------------- team calendars
+
+# CalendarError names the Calendar's argument; forms and the API name the
+# Team field a person typed it into.
+CALENDAR_FIELDS = {
+    "tz": "timezone",
+    "weekly": "working_hours",
+    "holiday_country": "holiday_country",
+    "holiday_subdivision": "holiday_subdivision",
+    "closures": "closures",
+}
+
+
+def calendar_team_ids(user: User) -> set[int] | None:
+    """Teams whose calendar the user may see and edit; None means every team.
+
+    Admins keep every calendar (DESIGN, roles); a manager only the teams she
+    manages, since the calendar sets the clock her team is measured on.
+    """
+    if has_role(user, Role.ADMIN):
+        return None
+    if user.role != Role.MANAGER:
+        return set()
+    return managed_team_ids(user)
+
+
+def may_edit_calendar(user: User, team: Team) -> bool:
+    allowed = calendar_team_ids(user)
+    return allowed is None or team.pk in allowed
+
+
+@lru_cache(maxsize=1)
+def known_timezones() -> frozenset[str]:
+    """IANA zone names; scanning the zone database is slow, so once per process."""
+    return frozenset(available_timezones())
+
+
+def _weekly_json(weekly: dict[int, list[tuple[time, time]]]) -> dict[str, list[list[str]]]:
+    """The stored shape: three-letter day keys, HH:MM times, closed days left out."""
+
+    def fmt(t: time) -> str:
+        return t.isoformat(timespec="seconds" if t.second else "minutes")
+
+    return {
+        DAY_KEYS[day]: [[fmt(start), fmt(end)] for start, end in intervals]
+        for day, intervals in sorted(weekly.items())
+        if intervals
+    }
+
+
+def _closure_dates(closures: Iterable[str | date]) -> frozenset[date]:
+    days: set[date] = set()
+    for value in closures:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            days.add(value)
+            continue
+        try:
+            days.add(date.fromisoformat(str(value).strip()))
+        except ValueError:
+            raise ValidationError(
+                {"closures": f"'{value}' is not a date; write one date per line as YYYY-MM-DD."}
+            ) from None
+    return frozenset(days)
+
+
+def _subdivision_hint(country: str) -> str:
+    """The codes a subdivision may take, so the error says what would be right."""
+    try:
+        codes = holidays.country_holidays(country).subdivisions
+    except NotImplementedError:
+        return ""
+    return f"; one of {', '.join(codes)}" if codes else f"; {country} has no subdivisions"
+
+
+@transaction.atomic
+def update_team_calendar(
+    *,
+    team: Team,
+    actor: User,
+    timezone: str,
+    working_hours: Mapping[str, Sequence[Sequence[str]]],
+    holiday_country: str,
+    holiday_subdivision: str,
+    closures: Iterable[str | date],
+) -> Team:
+    """Replace the team's business calendar after building it once to prove it valid.
+
+    Every SLA of the team's leads is measured on this calendar, so a calendar
+    that cannot be built is refused whole (ValidationError naming the field)
+    rather than saved and found broken by the next lead's intake. Clocks that
+    are already running keep the due times they were given.
+    """
+    if not may_edit_calendar(actor, team):
+        raise NotPermitted(f"{actor} may not change the calendar of {team}.")
+    zone = timezone.strip()
+    country = holiday_country.strip().upper()
+    subdivision = holiday_subdivision.strip()
+    if not zone:
+        raise ValidationError({"timezone": "Choose a time zone, e.g. Europe/Berlin."})
+    if zone not in known_timezones():
+        raise ValidationError(
+            {"timezone": f"unknown time zone '{zone}'; use an IANA name such as Europe/Berlin"}
+        )
+    if country and len(country) != 2:
+        raise ValidationError(
+            {"holiday_country": f"'{country}': use the two-letter ISO code, e.g. DE"}
+        )
+    days = _closure_dates(closures)
+    try:
+        weekly = parse_weekly(working_hours)
+        Calendar(
+            tz=zone,
+            weekly=weekly,
+            holiday_country=country or None,
+            holiday_subdivision=subdivision or None,
+            closures=days,
+        )
+    except CalendarError as exc:
+        field = CALENDAR_FIELDS.get(exc.field, "working_hours")
+        message = exc.message
+        if field == "holiday_subdivision" and country:
+            message += _subdivision_hint(country)
+        raise ValidationError({field: message}) from None
+    max_length = Team._meta.get_field("holiday_subdivision").max_length or 0
+    if len(subdivision) > max_length:
+        raise ValidationError(
+            {
+                "holiday_subdivision": f"'{subdivision}' is too long: use the code"
+                + _subdivision_hint(country)
+            }
+        )
+
+    locked = Team.objects.select_for_update().get(pk=team.pk)
+    locked.timezone = zone
+    locked.working_hours = _weekly_json(weekly)
+    locked.holiday_country = country
+    locked.holiday_subdivision = subdivision
+    locked.closures = [d.isoformat() for d in sorted(days)]
+    locked.save(
+        update_fields=[
+            "timezone",
+            "working_hours",
+            "holiday_country",
+            "holiday_subdivision",
+            "closures",
+        ]
+    )
+    log.info(
+        "team calendar changed",
+        extra={"team": locked.pk, "actor": actor.pk, "tz": zone, "country": country},
+    )
+    return locked

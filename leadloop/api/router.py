@@ -88,6 +88,7 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 def _register() -> None:
     from leadloop.accounts.api import router as accounts
+    from leadloop.campaigns.api import policies_router
     from leadloop.campaigns.api import router as campaigns
     from leadloop.handoff.api import router as handoff
     from leadloop.leads.api import reasons_router
@@ -98,6 +99,7 @@ def _register() -> None:
     api.add_router("/leads", leads)
     api.add_router("/leads", outreach)
     api.add_router("/campaigns", campaigns)
+    api.add_router("/", policies_router)
     api.add_router("/", accounts)
     api.add_router("/", handoff)
     api.add_router("/", reasons_router)
