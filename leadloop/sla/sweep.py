@@ -82,8 +82,9 @@ class _Sql:
         return f"{alias}.id IN (SELECT value FROM json_each(%s))", json.dumps(ids)
 
 
-def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> list[int]:
-    """Mark up to `limit` due clocks breached (or at risk) and return the ones this call won."""
+def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> tuple[list[int], int]:
+    """Mark up to `limit` due clocks breached (or at risk): the ids this call won, and how
+    many of those it escalated."""
     t = sql.t
     # The pick is a MATERIALIZED CTE: as a plain IN (subquery) PostgreSQL may
     # run the LIMITed, SKIP LOCKED pick more than once and claim more rows.
@@ -95,7 +96,7 @@ def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> list[int]:
         statement = (
             f"WITH picked AS MATERIALIZED ({pick}) "
             f"UPDATE {t['clock']} SET warned_at = %s WHERE id IN (SELECT id FROM picked) "
-            "AND result = '' AND warned_at IS NULL RETURNING id"
+            "AND result = '' AND warned_at IS NULL RETURNING id, NULL"
         )
         params: list[Any] = [now, now, limit, now]
     else:
@@ -103,15 +104,20 @@ def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> list[int]:
             f"SELECT id FROM {t['clock']} WHERE result = '' AND due_at <= %s "
             f"ORDER BY due_at LIMIT %s {sql.lock}"
         )
+        # One UPDATE marks the breach and, where the team has a manager, its
+        # escalation: each rewrite of a clock row costs a write to every index.
         statement = (
             f"WITH picked AS MATERIALIZED ({pick}) "
-            f"UPDATE {t['clock']} SET result = '{ClockResult.BREACHED.value}', breached_at = %s "
-            "WHERE id IN (SELECT id FROM picked) AND result = '' RETURNING id"
+            f"UPDATE {t['clock']} SET result = '{ClockResult.BREACHED.value}', breached_at = %s, "
+            f"escalated_at = CASE WHEN EXISTS (SELECT 1 FROM {t['team']} tm "
+            "WHERE tm.id = team_id AND tm.manager_id IS NOT NULL) THEN %s END "
+            "WHERE id IN (SELECT id FROM picked) AND result = '' RETURNING id, escalated_at"
         )
-        params = [now, limit, now]
+        params = [now, limit, now, now]
     with connection.cursor() as cur:
         cur.execute(statement, params)
-        return sorted(row[0] for row in cur.fetchall())
+        rows = cur.fetchall()
+    return sorted(row[0] for row in rows), sum(row[1] is not None for row in rows)
 
 
 def _event_insert(sql: _Sql, kind: str, extra_json: str, join: str, where: str) -> str:
@@ -146,13 +152,6 @@ def _record_breaches(sql: _Sql, ids: list[int], now: datetime, result: SweepResu
             _event_insert(sql, EventKind.ESCALATED, ", 'to', tm.manager_id", manager, where),
             [now, param],
         )
-        cur.execute(
-            f"UPDATE {t['clock']} SET escalated_at = %s WHERE "
-            + sql.ids(t["clock"], ids)[0]
-            + f" AND team_id IN (SELECT id FROM {t['team']} WHERE manager_id IS NOT NULL)",
-            [now, param],
-        )
-        result.escalated += cur.rowcount
         cur.execute(
             _notification_insert(
                 sql,
@@ -204,7 +203,7 @@ def sla_sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> SweepResult:
     for warn in (False, True):
         while True:
             with transaction.atomic():
-                ids = _claim(sql, now=now, limit=batch_size, warn=warn)
+                ids, escalated = _claim(sql, now=now, limit=batch_size, warn=warn)
                 if ids:
                     result.batches += 1
                     if warn:
@@ -212,6 +211,7 @@ def sla_sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> SweepResult:
                         _record_warnings(sql, ids, now, result)
                     else:
                         result.breached += len(ids)
+                        result.escalated += escalated
                         _record_breaches(sql, ids, now, result)
                     queue_email_delivery()
             if len(ids) < batch_size:

@@ -19,12 +19,12 @@ from leadloop.accounts.models import User
 from leadloop.leads.models import Lead
 from leadloop.notifications.choices import EmailState, NotificationKind
 from leadloop.notifications.models import Digest, Notification
-from leadloop.notifications.services import notify as notify_service
 from leadloop.notifications.services import (
     deliver_queued_emails,
     send_digests,
     set_preferences,
 )
+from leadloop.notifications.services import notify as notify_service
 from leadloop.notifications.tests.mailserver import Collector, free_port
 from leadloop.testing import NOW, World
 
