@@ -199,6 +199,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # huey logs every task run at INFO; the tick logs its own one-line summary.
+        "huey": {"level": env_str("HUEY_LOG_LEVEL", "WARNING")},
     },
 }
 

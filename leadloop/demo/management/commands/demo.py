@@ -1,7 +1,14 @@
-"""`leadloop demo`: migrate, seed a demo organisation if empty, print logins, serve."""
+"""`leadloop demo`: migrate, seed a demo organisation if empty, print logins, serve.
+
+A background worker (`leadloop worker`, a second process) runs beside the
+web server, so SLA clocks breach, escalate and notify while you click
+around; its emails go to the console.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from argparse import ArgumentParser
 from typing import Any
 
@@ -21,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--leads", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--no-serve", action="store_true", help="Prepare only; do not serve.")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Do not run the background worker."
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from leadloop.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
@@ -41,5 +51,19 @@ class Command(BaseCommand):
         for role, username in demo_logins():
             self.stdout.write(f"  {role:<12} {username}")
         self.stdout.write(f"API docs: http://127.0.0.1:{port}/api/v1/docs\n")
-        if not opts["no_serve"]:
+        if opts["no_serve"]:
+            return
+        worker = None
+        if not opts["no_worker"]:
+            self.stdout.write("Background worker: SLA tick every minute, emails on this console.")
+            # The same interpreter running leadloop: nothing here comes from a user.
+            worker = subprocess.Popen([sys.executable, "-m", "leadloop", "worker"])
+        try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
