@@ -35,8 +35,8 @@ from leadloop.lib.businesscal import (
     is_open,
     standard_calendar,
 )
-from leadloop.outreach.choices import CONNECT_OUTCOMES
 from leadloop.notifications.models import Notification
+from leadloop.outreach.choices import CONNECT_OUTCOMES
 from leadloop.outreach.models import Activity
 from leadloop.sla import rules as sla_rules
 from leadloop.sla.models import SlaClock
