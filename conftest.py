@@ -41,8 +41,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+@pytest.fixture
+def browser_context(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh headless Chromium, pointed at the live server, for one test.
+
+    Per test, not per session: Playwright's sync API keeps an event loop
+    running in this thread while it lives, which would break later tests that
+    use asyncio (the bench's load generator).
+    """
     if not Path(CHROMIUM).exists():
         message = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM)"
         if os.environ.get("CI"):
@@ -50,23 +56,15 @@ def chromium() -> Iterator[Any]:
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API runs an event loop in this thread; Django must
-    # still allow its (synchronous) ORM calls from the test body.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # That event loop makes Django think the test body is async code; the ORM
+    # calls in the test are synchronous, so let them through for this test only.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url, timezone_id="Europe/Berlin")
+        context.set_default_timeout(15_000)
         try:
-            yield browser
+            yield context
         finally:
+            context.close()
             browser.close()
-
-
-@pytest.fixture
-def browser_context(chromium: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh browser profile (cookies, storage) per test, pointed at the live server."""
-    context = chromium.new_context(base_url=live_server.url, timezone_id="Europe/Berlin")
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        context.close()

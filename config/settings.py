@@ -8,6 +8,7 @@ ALLOWED_HOSTS and DEBUG=false; see README.md, "Production".
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if env_bool("SQLITE_NO_PERSIST", False) else 600
+    if "PYTEST_VERSION" in os.environ:
+        # A file, not Django's shared-cache in-memory database: the tests that
+        # run a real worker or a live server use it from several threads, and
+        # shared cache answers "table is locked" where WAL and a timeout wait.
+        DATABASES["default"]["TEST"] = {
+            "NAME": str(Path(tempfile.gettempdir()) / f"leadloop-test-{os.getpid()}.sqlite3")
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -3,9 +3,12 @@ with a rep of every kind, so tests can prove who may see what."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from django.contrib.auth.models import Group
 
 from leadloop.accounts.choices import Role, TeamKind
 from leadloop.accounts.models import Team, User
@@ -96,7 +99,29 @@ def _side(name: str, channel: str) -> Side:
     return side
 
 
+# The data migrations that create reference data (roles, reason codes, the
+# qualification definition, source policies). A transactional test that ran
+# before may have flushed it (Django's serialized rollback does not bring it
+# back reliably with threads on SQLite's in-memory database), so a world
+# restores it first; every function is idempotent.
+REFERENCE_DATA = [
+    ("leadloop.accounts.migrations.0002_role_groups", "create_role_groups"),
+    ("leadloop.leads.migrations.0002_default_reason_codes", "create_reason_codes"),
+    ("leadloop.handoff.migrations.0002_bant", "create_bant"),
+    ("leadloop.campaigns.migrations.0002_default_source_policies", "create_default_policies"),
+]
+
+
+def restore_reference_data() -> None:
+    from django.apps import apps
+
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 def build_world() -> World:
+    if not Group.objects.filter(name__in=Role.values).exists():
+        restore_reference_data()
     a = _side("Alpha", Channel.WEB_RFI)
     b = _side("Beta", Channel.WEBINAR)
     marketing = create_user(username="marketing", role=Role.MARKETING, password=PASSWORD)

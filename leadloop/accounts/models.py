@@ -46,6 +46,12 @@ class Team(models.Model):
     holiday_country = models.CharField(max_length=2, blank=True, default="")
     holiday_subdivision = models.CharField(max_length=10, blank=True, default="")
     closures = models.JSONField(default=list, blank=True, help_text="Own closed days, ISO dates.")
+    # Seed 002: which reps give feedback decides who gets the next leads.
+    weight_handoffs_by_feedback = models.BooleanField(
+        default=False,
+        help_text="Sales teams: suggest reps for handoffs in proportion to their feedback "
+        "rate over the last 90 days, instead of plain round robin.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -1,7 +1,7 @@
 """The v1 API: one NinjaAPI, routers from each domain app, one error vocabulary.
 
 Domain errors map to HTTP once, here: ValidationError -> 422 naming the
-field, TransitionNotAllowed and StaleLead -> 409, NotPermitted -> 403.
+field, TransitionNotAllowed, StaleLead and LeadClaimed -> 409, NotPermitted -> 403.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
 from leadloop.api.auth import BearerToken
+from leadloop.leads.claims import LeadClaimed
 from leadloop.leads.services import NotPermitted, StaleLead
 from leadloop.leads.states import TransitionNotAllowed
 
@@ -71,6 +72,21 @@ def on_not_allowed(request: HttpRequest, exc: TransitionNotAllowed) -> HttpRespo
 def on_stale(request: HttpRequest, exc: StaleLead) -> HttpResponse:
     return api.create_response(
         request, {"detail": str(exc), "stage": exc.lead.stage, "action": None}, status=409
+    )
+
+
+@api.exception_handler(LeadClaimed)
+def on_claimed(request: HttpRequest, exc: LeadClaimed) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "detail": str(exc),
+            "stage": exc.lead.stage,
+            "action": None,
+            "claimed_by": exc.holder.pk if exc.holder else None,
+            "claimed_until": exc.until.isoformat(),
+        },
+        status=409,
     )
 
 

@@ -82,6 +82,7 @@ LEAD_FIELDS = (
     "expected_close_on",
     "revenue",
     "closed_at",
+    "qualification",
     "created_at",
     "updated_at",
     "stage_changed_at",
@@ -381,6 +382,7 @@ class LeadRun:
         "owner",
         "person",
         "person_key",
+        "qualification",
         "reason",
         "recycles",
         "revenue",
@@ -429,6 +431,7 @@ class LeadRun:
         self.revenue: int | None = None
         self.dials = self.emails = self.connects = 0
         self.handoffs = self.recycles = 0
+        self.qualification = _EMPTY
         self.first_contact_due = self.conclude_due = created
         # The open SLA clocks, by kind (see demo.clocks).
         self.clocks: dict[str, Any] = {}
@@ -789,6 +792,7 @@ class Simulation:
             _iso(lead.expected_close_on),
             _money(lead.revenue),
             t(lead.closed_at),
+            lead.qualification,
             t(lead.created),
             t(lead.clock),
             t(lead.stage_changed_at),
@@ -1015,6 +1019,7 @@ class Simulation:
             {"sales_rep": rep.id, "meeting_at": meeting_iso, "answers": answers},
             sales=rep,
         )
+        lead.qualification = json.dumps(answers)
         ids = self.next_ids
         write_up = (
             f"{p.first_name} {p.last_name} ({p.title}, {lead.company.name}): "

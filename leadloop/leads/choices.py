@@ -57,4 +57,5 @@ class EventKind(models.TextChoices):
     SLA_AT_RISK = "sla_at_risk", "SLA at risk"
     ESCALATED = "escalated", "Escalated"
     SCORE_CHANGED = "score_changed", "Score changed"
+    QUALIFICATION = "qualification", "Qualification answered"
     FEEDBACK = "feedback", "Feedback"

@@ -114,6 +114,22 @@ class Lead(models.Model):
     revenue = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    # Draft answers to the qualification definition, keyed by criterion; the
+    # handoff form starts from them and the handoff records them.
+    qualification = models.JSONField(default=dict, blank=True)
+
+    # A short lock so two people do not work the same lead by accident: who
+    # opened it to work it, and until when (see leads.claims).
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
     stage_changed_at = models.DateTimeField()

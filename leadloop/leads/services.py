@@ -8,7 +8,7 @@ needs, saves, appends the event and queues side effects after commit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
@@ -26,6 +26,7 @@ from leadloop.campaigns.selectors import policy_for
 from leadloop.leads import identity, states
 from leadloop.leads.assignment import assign_inside_rep
 from leadloop.leads.choices import Action, EventKind, Stage
+from leadloop.leads.claims import check_claim
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.permissions import can_act
 from leadloop.sla import rules as sla_rules
@@ -379,6 +380,7 @@ def lead_transition(
         to_stage = states.next_stage(locked.stage, action)
         if not can_act(actor, locked, action):
             raise NotPermitted(f"{actor} may not '{action}' lead {locked.pk}.")
+        check_claim(locked, actor, now)
         _require(action, data)
         from_stage = locked.stage
         event_data: dict[str, Any] = {}
@@ -401,7 +403,16 @@ def lead_transition(
             )
             locked.sales_rep, locked.meeting_at = rep, meeting_at
             locked.handed_off_by, locked.handed_off_at = inside_rep, now
-            changed += ["sales_rep", "meeting_at", "handed_off_by", "handed_off_at"]
+            locked.qualification = answers
+            # The round robin of handoff suggestions moves on past her.
+            User.objects.filter(pk=rep.pk).update(last_assigned_at=now)
+            changed += [
+                "sales_rep",
+                "meeting_at",
+                "handed_off_by",
+                "handed_off_at",
+                "qualification",
+            ]
             handoff_kwargs = {
                 "to_rep": rep,
                 "from_rep": inside_rep or actor,
@@ -544,6 +555,143 @@ def _tell_the_loop(
         now=now,
         data=data,
     )
+
+
+# ---------------------------------------------------------------- work on open leads
+
+
+def save_qualification(
+    *,
+    lead: Lead | int,
+    actor: User,
+    answers: Mapping[str, Any],
+    now: datetime,
+    expected_version: int | None = None,
+) -> Lead:
+    """Record the inside rep's answers to the qualification definition (a draft; may be partial).
+
+    Handing off checks that every required criterion is answered; this only
+    refuses criteria the definition does not have. Each save is an event.
+    """
+    from leadloop.handoff.selectors import active_definition
+
+    if not isinstance(answers, Mapping):
+        raise ValidationError({"answers": "must be an object keyed by criterion"})
+    definition = active_definition()
+    known = [c["key"] for c in definition.criteria]
+    unknown = sorted(set(answers) - set(known))
+    if unknown:
+        raise ValidationError({"answers": f"unknown criteria: {', '.join(unknown)}"})
+    cleaned = {k: str(answers[k]).strip() for k in known if str(answers.get(k) or "").strip()}
+    too_long = [k for k, v in cleaned.items() if len(v) > 1000]
+    if too_long:
+        raise ValidationError({"answers": f"longer than 1000 characters: {', '.join(too_long)}"})
+    lead_id = lead.pk if isinstance(lead, Lead) else lead
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+        if expected_version is not None and locked.version != expected_version:
+            raise StaleLead(locked, expected_version)
+        if not states.is_open(locked.stage) or not can_act(actor, locked, Action.HAND_OFF):
+            raise NotPermitted(
+                f"{actor} may not qualify lead {locked.pk} ({locked.get_stage_display()})."
+            )
+        check_claim(locked, actor, now)
+        locked.qualification = cleaned
+        locked.updated_at = now
+        locked.version += 1
+        locked.save(update_fields=["qualification", "updated_at", "version"])
+        event = LeadEvent.objects.create(
+            lead=locked,
+            kind=EventKind.QUALIFICATION,
+            at=now,
+            actor=actor,
+            data={"answers": cleaned, "definition": definition.version},
+        )
+        transaction.on_commit(lambda: publish_events([event]))
+    return locked
+
+
+def reassign_leads(
+    *, lead_ids: Sequence[int], to_rep: User, actor: User, now: datetime
+) -> list[int]:
+    """A manager moves open leads to another inside rep of their team; an event per lead.
+
+    Returns the ids that changed hands (a lead she already owns is left as
+    is). Her running inside clocks move with the lead; any claim is dropped.
+    """
+    from leadloop.accounts.selectors import managed_team_ids
+    from leadloop.notifications.choices import NotificationKind
+    from leadloop.notifications.services import notify
+    from leadloop.sla.choices import INSIDE_KINDS
+
+    if actor.role not in (Role.MANAGER, Role.ADMIN) and not actor.is_superuser:
+        raise NotPermitted(f"{actor} may not reassign leads; a manager of the team may.")
+    ids = sorted({int(i) for i in lead_ids})
+    if not ids:
+        raise ValidationError({"leads": "choose at least one lead"})
+    if not to_rep.is_active or to_rep.role != Role.INSIDE_REP:
+        raise ValidationError({"to_rep": f"{to_rep} is not an active inside rep"})
+    with transaction.atomic():
+        leads = list(Lead.objects.select_for_update(of=("self",)).filter(pk__in=ids))
+        found = {lead.pk for lead in leads}
+        if missing := [i for i in ids if i not in found]:
+            raise ValidationError({"leads": f"no such leads: {', '.join(map(str, missing))}"})
+        managed = (
+            None if actor.role == Role.ADMIN or actor.is_superuser else managed_team_ids(actor)
+        )
+        for lead in leads:
+            if managed is not None and lead.team_id not in managed:
+                raise NotPermitted(f"Lead {lead.pk} is not on a team {actor} manages.")
+            if lead.stage not in states.INSIDE_OPEN:
+                raise ValidationError(
+                    {
+                        "leads": f"lead {lead.pk} is {lead.get_stage_display().lower()}, not open "
+                        "with inside sales"
+                    }
+                )
+            if lead.team_id != to_rep.team_id:
+                raise ValidationError(
+                    {"to_rep": f"{to_rep} is not on lead {lead.pk}'s team ({lead.team})"}
+                )
+        moving = [lead for lead in leads if lead.owner_id != to_rep.pk]
+        if not moving:
+            return []
+        moved = [lead.pk for lead in moving]
+        Lead.objects.filter(pk__in=moved).update(
+            owner=to_rep,
+            updated_at=now,
+            version=F("version") + 1,
+            claimed_by=None,
+            claimed_until=None,
+        )
+        SlaClock.objects.filter(
+            lead_id__in=moved, stopped_at__isnull=True, kind__in=INSIDE_KINDS
+        ).update(user=to_rep)
+        events = LeadEvent.objects.bulk_create(
+            LeadEvent(
+                lead_id=lead.pk,
+                kind=EventKind.ASSIGNED,
+                at=now,
+                actor=actor,
+                data={
+                    "owner": to_rep.pk,
+                    "previous_owner": lead.owner_id,
+                    "why": f"reassigned by {actor}",
+                },
+            )
+            for lead in moving
+        )
+        for lead, event in zip(moving, events, strict=True):
+            notify(
+                users=[to_rep],
+                kind=NotificationKind.LEAD_EVENT,
+                lead=lead,
+                event=event,
+                now=now,
+                data={"summary": f"assigned to you by {actor}", "actor": str(actor)},
+            )
+        transaction.on_commit(lambda: publish_events(events))
+    return moved
 
 
 def publish_events(events: list[LeadEvent]) -> None:

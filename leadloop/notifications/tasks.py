@@ -8,6 +8,7 @@ from huey.contrib.djhuey import db_task
 from leadloop.notifications.services import deliver_queued_emails
 
 
-@db_task()
+# Retried: a lock timeout or a dropped connection must not lose an email.
+@db_task(retries=3, retry_delay=5)
 def deliver_emails() -> int:
     return deliver_queued_emails(now=timezone.now())

@@ -12,6 +12,7 @@ from leadloop.accounts.models import User
 from leadloop.campaigns.selectors import policy_for
 from leadloop.leads import states
 from leadloop.leads.choices import Action, Stage
+from leadloop.leads.claims import check_claim
 from leadloop.leads.models import Lead
 from leadloop.leads.permissions import can_act
 from leadloop.leads.services import NotPermitted, lead_transition
@@ -70,6 +71,7 @@ def log_activity(
             )
         if not may_log_activity(actor, locked):
             raise NotPermitted(f"{actor} may not log activities on lead {locked.pk}.")
+        check_claim(locked, actor, now)
         activity = Activity.objects.create(
             lead=locked,
             actor=actor,

@@ -10,7 +10,7 @@ from huey.contrib.djhuey import db_periodic_task, lock_task, on_shutdown
 from leadloop.tick.services import run_tick
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"), retries=2, retry_delay=5)
 @lock_task("leadloop-tick")
 def tick() -> None:
     # The lock keeps one tick at a time per queue; the tick itself would be

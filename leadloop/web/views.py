@@ -41,6 +41,7 @@ from leadloop.leads.selectors import lead_events, lead_page, visible_leads
 from leadloop.leads.services import NotPermitted, StaleLead, lead_transition
 from leadloop.outreach.models import Activity
 from leadloop.outreach.services import log_activity, may_log_activity
+from leadloop.sla.choices import ClockKind
 from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors
 from leadloop.web.forms import NEGATIVE_ACTIONS, ActivityForm, LeadFilterForm, TransitionForm
@@ -212,6 +213,14 @@ class TimelineItem:
     order: int = 0
 
 
+# Event data that names a person by id, and how the timeline labels it.
+PERSON_KEYS = {
+    "owner": "Owner",
+    "previous_owner": "Previous owner",
+    "sales_rep": "Sales rep",
+    "to": "Escalated to",
+}
+
 DATA_LABELS = {
     "meeting_at": "Meeting",
     "amount": "Amount",
@@ -222,6 +231,8 @@ DATA_LABELS = {
     "why": "Why",
     "campaign": "Campaign",
     "channel": "Channel",
+    "clock": "SLA",
+    "stopped_by": "Stopped by",
 }
 
 
@@ -243,10 +254,9 @@ def _event_item(event: LeadEvent, names: dict[int, str]) -> TimelineItem:
         css = event.kind
     if event.reason_code is not None:
         lines.append(("Reason", event.reason_code.label))
-    for key in ("owner", "sales_rep"):
+    for key, label in PERSON_KEYS.items():
         if key in data:
             pk = data.pop(key)
-            label = "Owner" if key == "owner" else "Sales rep"
             lines.append((label, names.get(pk, "nobody") if pk else "nobody"))
     answers = data.pop("answers", None)
     if isinstance(answers, dict):
@@ -256,8 +266,8 @@ def _event_item(event: LeadEvent, names: dict[int, str]) -> TimelineItem:
         lines.append(("Submitted", ", ".join(f"{k}: {v}" for k, v in submitted.items())))
     note = str(data.pop("note", "") or "")
     for key, value in data.items():
-        if key == "campaign":
-            continue  # shown on the lead itself
+        if key in ("campaign", "clock_id", "definition"):
+            continue  # shown on the lead itself, or internal
         label = DATA_LABELS.get(key, key.replace("_", " ").capitalize())
         lines.append((label, _readable(key, value)))
     return TimelineItem(
@@ -276,6 +286,8 @@ def _readable(key: str, value: Any) -> str:
     """Event data as a person reads it: ISO date-times in her zone, the rest as is."""
     if key == "channel" and value in Channel.values:
         return str(Channel(value).label)
+    if key in ("clock", "stopped_by") and value in ClockKind.values:
+        return str(ClockKind(value).label)
     if key.endswith("_at") and isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
@@ -311,7 +323,7 @@ def timeline(lead: Lead) -> list[TimelineItem]:
     ids = {
         int(e.data[k])
         for e in events
-        for k in ("owner", "sales_rep")
+        for k in PERSON_KEYS
         if isinstance(e.data, dict) and isinstance(e.data.get(k), int)
     }
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=ids)} if ids else {}
