@@ -17,6 +17,8 @@ from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign
 from leadloop.leads.models import Lead
 from leadloop.leads.services import create_lead, lead_transition
+from leadloop.sla.choices import INSIDE_KINDS
+from leadloop.sla.models import SlaClock
 
 # Tuesday 2026-11-17 10:00 in Berlin: inside business hours, and in the past, so
 # API calls made at the real time come after it.
@@ -149,7 +151,9 @@ def make_lead(side: Side, *, now: datetime = NOW, owner: User | None = None, **f
     }
     lead = create_lead(data=data, campaign=side.campaign, actor=None, now=now).lead
     if owner is not None and lead.owner_id != owner.pk:
+        # As a reassignment would: the lead and the clocks she now owes.
         Lead.objects.filter(pk=lead.pk).update(owner=owner)
+        SlaClock.objects.filter(lead=lead, kind__in=INSIDE_KINDS).update(user=owner)
         lead.refresh_from_db()
     return lead
 

@@ -7,6 +7,7 @@ writers such as the SLA sweep can insert them in SQL; the words live here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
@@ -32,6 +33,15 @@ def _when(moment: object) -> str:
     return date_format(timezone.localtime(moment), "D j M Y, H:i")  # type: ignore[arg-type]
 
 
+def _when_iso(text: str) -> str:
+    """An ISO date-time from `data`, on the reader's clock; anything else as it is."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return str(text)
+    return _when(moment) if timezone.is_aware(moment) else str(text)
+
+
 def _clock_label(kind: str) -> str:
     return str(ClockKind(kind).label) if kind in ClockKind.values else kind
 
@@ -54,6 +64,9 @@ def render(n: Notification) -> Text:
     url = lead_url(n.lead_id)
     data = n.data or {}
     clock = n.clock if n.clock_id else None
+    count = int(data.get("count") or 0)
+    if clock is None and count > 1 and n.kind in GROUPED:
+        return _grouped(n, count, data)
     if n.kind == NotificationKind.SLA_AT_RISK and clock is not None:
         return Text(
             f"At risk: {_clock_label(clock.kind)} on {lead}",
@@ -79,7 +92,7 @@ def render(n: Notification) -> Text:
         )
     if n.kind == NotificationKind.HANDOFF:
         who = data.get("from", "An inside rep")
-        meeting = data.get("meeting_at", "")
+        meeting = _when_iso(data.get("meeting_at", ""))
         write_up = data.get("write_up", "")
         body = f"{who} handed {lead} to you. First meeting: {meeting}.\n\n{write_up}".strip()
         return Text(f"New handoff: {lead}", body, url)
@@ -98,6 +111,40 @@ def render(n: Notification) -> Text:
             body += f"\n\n{data['note']}"
         return Text(title, body, url)
     return Text(str(n.get_kind_display()), "", url)
+
+
+GROUPED = frozenset(
+    {NotificationKind.SLA_AT_RISK, NotificationKind.SLA_BREACHED, NotificationKind.ESCALATION}
+)
+
+
+def _leads_link(**params: object) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items() if v not in (None, ""))
+    return f"{reverse('web:lead_list')}?{query}"
+
+
+def _grouped(n: Notification, count: int, data: dict[str, object]) -> Text:
+    """Several clocks in one sweep: one message with the count and a link to the leads."""
+    if n.kind == NotificationKind.SLA_AT_RISK:
+        return Text(
+            f"{count} of your leads are at risk of missing an SLA",
+            f"{count} SLA clocks on your leads have used 80% of their time. "
+            "Work them now, most urgent first.",
+            _leads_link(sla_result="at_risk", sla_user=n.user_id),
+        )
+    if n.kind == NotificationKind.SLA_BREACHED:
+        return Text(
+            f"{count} of your leads breached an SLA",
+            f"{count} SLA clocks on your leads ran out; your manager has been told. "
+            "Handle them first: they are at the top of your queue.",
+            _leads_link(sla_result="open_late", sla_user=n.user_id),
+        )
+    return Text(
+        f"Escalated: {count} SLA breaches on your team",
+        f"{count} SLA clocks on your team's leads ran out just now. See who owes what and "
+        "follow up, or reassign the leads.",
+        _leads_link(sla_result="open_late", sla_team=data.get("team")),
+    )
 
 
 def describe_event(kind: str, action: str, to_stage: str) -> str:

@@ -131,14 +131,28 @@ def _event_insert(sql: _Sql, kind: str, extra_json: str, join: str, where: str) 
     )
 
 
-def _notification_insert(sql: _Sql, kind: str, recipient: str, join: str, where: str) -> str:
+def _notification_insert(
+    sql: _Sql, kind: str, recipient: str, join: str, where: str, group: str = ""
+) -> str:
+    """One notification per recipient and batch: about the lead when there is one clock,
+    a count (and the team, for managers) when there are several.
+
+    A manager whose team misses 300 first contacts in a minute wants one message
+    saying so, not 300; the events on each lead still record every breach.
+    """
     t = sql.t
+    extra = f", 'team', {group}" if group else ""
     return (
         f"INSERT INTO {t['note']} (user_id, kind, lead_id, clock_id, event_id, data, created_at, "
         "read_at, email_state, emailed_at) "
-        f"SELECT {recipient}, '{kind}', c.lead_id, c.id, NULL, {sql.empty_json}, %s, NULL, "
+        f"SELECT {recipient}, '{kind}', "
+        "CASE WHEN count(*) = 1 THEN min(c.lead_id) END, "
+        "CASE WHEN count(*) = 1 THEN min(c.id) END, NULL, "
+        f"{sql.json_object}('count', count(*){extra}), %s, NULL, "
         f"{sql.email_state.format(u='u')}, NULL "
-        f"FROM {t['clock']} c {join} WHERE {where} AND u.is_active ORDER BY c.id"
+        f"FROM {t['clock']} c {join} WHERE {where} AND u.is_active "
+        f"GROUP BY {recipient}, u.notify_mode{', ' + group if group else ''} "
+        f"ORDER BY {recipient}"
     )
 
 
@@ -170,6 +184,7 @@ def _record_breaches(sql: _Sql, ids: list[int], now: datetime, result: SweepResu
                 "tm.manager_id",
                 f"{manager} JOIN {t['user']} u ON u.id = tm.manager_id",
                 where + " AND (c.user_id IS NULL OR c.user_id <> tm.manager_id)",
+                group="tm.id",
             ),
             [now, param],
         )

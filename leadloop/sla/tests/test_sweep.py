@@ -157,9 +157,28 @@ def test_a_sweep_that_fails_halfway_leaves_whole_batches_and_reruns_cleanly(
     monkeypatch.setattr(sweep_module, "_record_breaches", real)
     assert sla_sweep(now=later, batch_size=2).breached == 2
     assert LeadEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 4
-    assert Notification.objects.filter(kind=NotificationKind.SLA_BREACHED).count() == 4
+    # One notification per batch for the rep, counting the leads it is about.
+    counts = [
+        n.data["count"] for n in Notification.objects.filter(kind=NotificationKind.SLA_BREACHED)
+    ]
+    assert counts == [2, 2]
 
 
 def test_naive_now_is_refused(world: World) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         sla_sweep(now=NOW.replace(tzinfo=None))
+
+
+def test_many_breaches_make_one_notification_per_person(world: World) -> None:
+    leads = [make_lead(world.a, owner=world.a.inside) for _ in range(3)]
+    later = max(first_contact(lead).due_at for lead in leads)
+    sla_sweep(now=later)
+    [mine] = Notification.objects.filter(kind=NotificationKind.SLA_BREACHED)
+    assert mine.user_id == world.a.inside.pk
+    assert mine.lead_id is None and mine.clock_id is None and mine.data == {"count": 3}
+    [boss] = Notification.objects.filter(kind=NotificationKind.ESCALATION)
+    assert boss.user_id == world.a.tele_manager.pk
+    assert boss.data == {"count": 3, "team": world.a.tele.pk}
+    # Every breach is still an event on its lead.
+    assert LeadEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 3
+    assert LeadEvent.objects.filter(kind=EventKind.ESCALATED).count() == 3
