@@ -11,5 +11,7 @@ urlpatterns = [
     path("", include("leadloop.notifications.urls")),
     path("", include("leadloop.accounts.urls")),
     path("", include("leadloop.campaigns.urls")),
+    path("reports/", include("leadloop.reports.urls")),
+    path("", include("leadloop.followup.urls")),
     path("", include("leadloop.web.urls")),
 ]

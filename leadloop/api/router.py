@@ -106,20 +106,26 @@ def _register() -> None:
     from leadloop.accounts.api import router as accounts
     from leadloop.campaigns.api import policies_router
     from leadloop.campaigns.api import router as campaigns
+    from leadloop.followup.api import router as followup
     from leadloop.handoff.api import router as handoff
     from leadloop.leads.api import reasons_router
     from leadloop.leads.api import router as leads
+    from leadloop.leads.workspace_api import router as workspace
     from leadloop.notifications.api import router as notifications
     from leadloop.outreach.api import router as outreach
+    from leadloop.reports.api import router as reports
 
     api.add_router("/leads", leads)
     api.add_router("/leads", outreach)
+    api.add_router("/", workspace)
     api.add_router("/campaigns", campaigns)
     api.add_router("/", policies_router)
     api.add_router("/", accounts)
     api.add_router("/", handoff)
     api.add_router("/", reasons_router)
+    api.add_router("/reports", reports)
     api.add_router("/notifications", notifications)
+    api.add_router("/followup", followup)
 
 
 _register()

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from leadloop.accounts.models import Team
 from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign, SourcePolicy
+from leadloop.demo.cadences import CadenceBook
 from leadloop.demo.clocks import ClockBook
 from leadloop.demo.fake import NON_BUYER_TITLES, Company, Directory, Person, Weighted, ascii_slug
 from leadloop.demo.org import CampaignSpec, Staff
@@ -470,6 +471,7 @@ class Simulation:
         self.handoffs: list[tuple[Any, ...]] = []
         self._json_cache: dict[tuple[tuple[str, Any], ...], str] = {}
         self.book = ClockBook(now=now, stamp=stamp, next_ids=next_ids, event=self._event)
+        self.cadences = CadenceBook(now=now, stamp=stamp, next_ids=next_ids)
         self._plans: dict[tuple[str, str, str], sla_rules.ClockPlan] = {}
 
     def take(self) -> dict[str, list[tuple[Any, ...]]]:
@@ -481,7 +483,7 @@ class Simulation:
             "event": self.events,
         }
         self.leads, self.handoffs, self.activities, self.events = [], [], [], []
-        return rows | self.book.take()
+        return rows | self.book.take() | self.cadences.take()
 
     # ------------------------------------------------------------ one lead
 
@@ -1119,12 +1121,14 @@ class Simulation:
         start = lead.clock
         skip = 0.05 if rep.staff.feedback >= 0.5 else 0.45
         answers_on = int(r() * 3) if r() < 0.35 else -1
+        cadence = self.cadences.start(lead, rep)
         for step, day in enumerate((1, 3, 5)):
             at = axis.in_business_day(start, day, rng.uniform(0.05, 0.6))
             if r() < skip:
                 continue
             if day < 5:
                 at = self._act(lead, rep, CALL, "voicemail", at)
+                self.cadences.done(cadence, day, "voicemail", at)
                 at = self._act(
                     lead,
                     rep,
@@ -1133,14 +1137,20 @@ class Simulation:
                     axis.add(at, rng.uniform(60, 900)),
                     f"Follow-up {step + 1} after the missed meeting",
                 )
+                self.cadences.done(cadence, day, "email", at, email=lead.person.email)
             else:
                 at = self._act(
                     lead, rep, EMAIL, "sent", at, "Invitation with a new meeting time (.ics)"
+                )
+                proposed = axis.in_business_day(at, 2, 0.3)
+                self.cadences.done(
+                    cadence, day, "invitation", at, email=lead.person.email, proposed=proposed
                 )
             if step == answers_on:
                 again = axis.in_business_day(at, rng.randint(1, 5), rng.uniform(0.05, 0.8))
                 again -= again % 1800
                 at = self._act(lead, rep, MEETING, "held", max(again, at + 1800))
+                self.cadences.end(cadence, "responded", at)
                 self._move(lead, A.MEETING_HELD, axis.add(at, rng.uniform(0.5, 2) * HOUR), rep)
                 self._after_meeting(lead, rep)
                 return
@@ -1150,9 +1160,11 @@ class Simulation:
             producer.active_until is not None and back >= producer.active_until
         ):
             self._move(lead, A.LOSE, back, rep, reason="unresponsive")
+            self.cadences.end(cadence, "moved_on", lead.clock)
             return
         # The tick recycles it to the inside rep who set the meeting.
         self._recycle(lead, back, None)
+        self.cadences.end(cadence, "recycled", lead.clock)
         self._inside(lead, lead.clock, fresh=False)
 
     def _after_meeting(self, lead: LeadRun, rep: Rep) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import Max
 
+from leadloop.demo.cadences import RUN_FIELDS, TASK_FIELDS
 from leadloop.demo.clocks import CLOCK_FIELDS, NOTIFICATION_FIELDS
 from leadloop.demo.simulation import (
     ACTIVITY_FIELDS,
@@ -26,6 +27,7 @@ from leadloop.demo.simulation import (
     LEAD_FIELDS,
     Stamp,
 )
+from leadloop.followup.models import CadenceRun, CadenceTask
 from leadloop.handoff.models import Handoff
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.notifications.models import Notification
@@ -40,6 +42,8 @@ TABLES: dict[str, tuple[type[models.Model], Sequence[str]]] = {
     "event": (LeadEvent, EVENT_FIELDS),
     "clock": (SlaClock, CLOCK_FIELDS),
     "notification": (Notification, NOTIFICATION_FIELDS),
+    "cadence_run": (CadenceRun, RUN_FIELDS),
+    "cadence_task": (CadenceTask, TASK_FIELDS),
 }
 
 

@@ -370,8 +370,11 @@ def lead_transition(
         )
     lead_id = lead.pk if isinstance(lead, Lead) else lead
     with transaction.atomic():
+        # FOR NO KEY UPDATE: the sweep's inserts of events check their foreign
+        # key to this row (FOR KEY SHARE) at commit while holding clock locks
+        # this transaction is about to ask for; a full FOR UPDATE would deadlock.
         locked = (
-            Lead.objects.select_for_update(of=("self",))
+            Lead.objects.select_for_update(of=("self",), no_key=True)
             .select_related("team", "sales_rep", "campaign")
             .get(pk=lead_id)
         )
@@ -483,6 +486,17 @@ def lead_transition(
         changed += sla_services.apply_transition(
             lead=locked, from_stage=from_stage, to_stage=to_stage, action=action, now=now
         )
+        from leadloop.followup import services as followup_services
+
+        followup_services.on_transition(
+            lead=locked,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            action=action,
+            actor=actor,
+            now=now,
+            data=data,
+        )
         locked.stage = to_stage
         locked.stage_changed_at = now
         locked.updated_at = now
@@ -588,7 +602,7 @@ def save_qualification(
         raise ValidationError({"answers": f"longer than 1000 characters: {', '.join(too_long)}"})
     lead_id = lead.pk if isinstance(lead, Lead) else lead
     with transaction.atomic():
-        locked = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+        locked = Lead.objects.select_for_update(of=("self",), no_key=True).get(pk=lead_id)
         if expected_version is not None and locked.version != expected_version:
             raise StaleLead(locked, expected_version)
         if not states.is_open(locked.stage) or not can_act(actor, locked, Action.HAND_OFF):
@@ -632,7 +646,7 @@ def reassign_leads(
     if not to_rep.is_active or to_rep.role != Role.INSIDE_REP:
         raise ValidationError({"to_rep": f"{to_rep} is not an active inside rep"})
     with transaction.atomic():
-        leads = list(Lead.objects.select_for_update(of=("self",)).filter(pk__in=ids))
+        leads = list(Lead.objects.select_for_update(of=("self",), no_key=True).filter(pk__in=ids))
         found = {lead.pk for lead in leads}
         if missing := [i for i in ids if i not in found]:
             raise ValidationError({"leads": f"no such leads: {', '.join(map(str, missing))}"})

@@ -10,6 +10,7 @@ from django.db.models import F
 
 from leadloop.accounts.models import User
 from leadloop.campaigns.selectors import policy_for
+from leadloop.followup import services as followup_services
 from leadloop.leads import states
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.claims import check_claim
@@ -60,7 +61,9 @@ def log_activity(
     lead_id = lead.pk if isinstance(lead, Lead) else lead
     with transaction.atomic():
         locked = (
-            Lead.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=lead_id)
+            Lead.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("campaign")
+            .get(pk=lead_id)
         )
         if not states.is_open(locked.stage):
             raise ValidationError(
@@ -99,6 +102,7 @@ def log_activity(
         if locked.stage in UPDATED_BY_ACTIVITY:
             # Any logged touch is news on an open opportunity or nurture lead.
             sla_services.restart_clocks(lead=locked, kinds=[ClockKind.UPDATE], now=now, by=kind)
+        followup_services.on_activity(lead=locked, activity=activity, now=now)
         locked.refresh_from_db()
         if is_attempt and locked.stage == Stage.NEW:
             locked = lead_transition(lead=locked, action=Action.START_WORK, actor=actor, now=now)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from leadloop.followup.sweep import FollowupResult, run_followup
 from leadloop.notifications.services import deliver_queued_emails, send_digests
 from leadloop.sla.sweep import SweepResult, sla_sweep
 
@@ -23,6 +24,7 @@ log = logging.getLogger("leadloop.tick")
 class TickResult:
     now: datetime
     sweep: SweepResult = field(default_factory=SweepResult)
+    followup: FollowupResult = field(default_factory=FollowupResult)
     emails: int = 0
     digests: int = 0
 
@@ -30,6 +32,7 @@ class TickResult:
         return {
             "now": self.now.isoformat(),
             **{f"sla_{k}": v for k, v in self.sweep.as_dict().items()},
+            **{f"followup_{k}": v for k, v in self.followup.as_dict().items()},
             "emails": self.emails,
             "digests": self.digests,
         }
@@ -38,6 +41,7 @@ class TickResult:
 def run_tick(*, now: datetime) -> TickResult:
     result = TickResult(now=now)
     result.sweep = sla_sweep(now=now)
+    result.followup = run_followup(now=now)
     result.digests = send_digests(now=now)
     # Emails queued by this tick went out on commit in immediate mode; this
     # catches any a crashed worker left queued.

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.urls import reverse
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
@@ -104,6 +105,21 @@ class LeadFilterForm(forms.Form):
             del self.fields["sales_rep"]
         else:
             self._set_queryset("sales_rep", selectors.rep_choices(teams, Role.SALES_REP))
+        self._add_drilldowns(teams)
+
+    def _add_drilldowns(self, teams: set[int] | None) -> None:
+        """Report drill-down filters, as fields only when a link set them.
+
+        A report's number links to the leads behind it with filters the plain
+        list does not offer; they appear on the list (and can be cleared)
+        only when present, so the everyday filter bar stays short.
+        """
+        present = {k for k in DRILLDOWN_FIELDS if self.data.get(k) not in (None, "")}
+        if not present:
+            return
+        for name in DRILLDOWN_FIELDS:
+            if name in present:
+                self.fields[name] = _drilldown_field(name, teams)
 
     def _set_queryset(self, name: str, queryset: Any) -> None:
         field = self.fields[name]
@@ -129,10 +145,138 @@ class LeadFilterForm(forms.Form):
             # "To" is inclusive for people: up to the end of that day.
             created_to=self._midnight(end + timedelta(days=1)) if end else None,
             q=(data.get("q") or "").strip() or None,
+            **self._drilldown_filters(data),
         )
+
+    def _drilldown_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in DRILLDOWN_FIELDS:
+            value = data.get(name)
+            if value is None or value == "" or value is False:
+                continue
+            if hasattr(value, "pk"):
+                value = value.pk
+            if name.endswith("_from") and isinstance(value, date):
+                value = self._midnight(value)
+            elif name.endswith("_to") and isinstance(value, date):
+                value = self._midnight(value + timedelta(days=1))
+            out[name] = value
+        return out
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=self.tz)
+
+
+# Report drill-downs (leadloop.reports): GET name -> label. Dates are days
+# like created_from/created_to; `as_of` is the instant the report was made.
+DRILLDOWN_FIELDS: dict[str, str] = {
+    "team": "Team",
+    "sales_team": "Sales team",
+    "channel": "Channel",
+    "handed_off_by": "Handed off by",
+    "reach": "Reach",
+    "out_of_target": "Out of target market",
+    "answer": "Sales answered",
+    "step": "Funnel step reached",
+    "no_response": "No response to sales follow-up",
+    "past_max_age": "Past maximum open age",
+    "age_min": "Age from (business days)",
+    "age_max": "Age to (business days)",
+    "sla": "SLA",
+    "sla_result": "SLA result",
+    "sla_user": "SLA owed by",
+    "sla_team": "SLA team",
+    "sla_stop": "SLA stopped by",
+    "sla_from": "SLA started from",
+    "sla_to": "SLA started to",
+    "reason": "Reason",
+    "reason_stage": "Reason given at",
+    "reason_from": "Reason given from",
+    "reason_to": "Reason given to",
+    "handoff_by": "Handoff from",
+    "handoff_to_rep": "Handoff to",
+    "handoff_team": "Handoff to team",
+    "handoff_from": "Handed off from",
+    "handoff_to": "Handed off to",
+    "attr": "Attribute",
+    "as_of": "As of",
+}
+
+
+def _drilldown_field(name: str, teams: set[int] | None) -> forms.Field:
+    """The form field of one drill-down filter (see DRILLDOWN_FIELDS)."""
+    from leadloop.accounts.models import Team
+    from leadloop.campaigns.choices import Channel
+    from leadloop.reports import metrics
+    from leadloop.sla.choices import ClockKind
+
+    label = DRILLDOWN_FIELDS[name]
+    team_qs = Team.objects.order_by("name")
+    if teams is not None:
+        team_qs = team_qs.filter(pk__in=teams)
+    field: forms.Field
+    if name in ("team", "sales_team", "sla_team", "handoff_team"):
+        field = forms.ModelChoiceField(queryset=team_qs, empty_label="Any team")
+    elif name in ("handed_off_by", "handoff_by"):
+        field = UserChoiceField(
+            queryset=selectors.rep_choices(teams, Role.INSIDE_REP), empty_label="Anyone"
+        )
+    elif name == "handoff_to_rep":
+        field = UserChoiceField(
+            queryset=selectors.rep_choices(teams, Role.SALES_REP), empty_label="Anyone"
+        )
+    elif name == "sla_user":
+        reps = selectors.rep_choices(teams, Role.INSIDE_REP) | selectors.rep_choices(
+            teams, Role.SALES_REP
+        )
+        field = UserChoiceField(queryset=reps.distinct(), empty_label="Anyone")
+    elif name == "channel":
+        field = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices])
+    elif name == "reach":
+        field = forms.ChoiceField(
+            choices=[("", "Any")] + [(k, k.replace("_", " ")) for k in metrics.REACH_STATES]
+        )
+    elif name == "answer":
+        field = forms.ChoiceField(
+            choices=[
+                ("", "Any"),
+                ("accepted", "Accepted"),
+                ("rejected", "Rejected, never accepted"),
+            ]
+        )
+    elif name == "step":
+        field = forms.ChoiceField(choices=[("", "Any")] + [(s.key, s.label) for s in metrics.STEPS])
+    elif name == "sla":
+        field = forms.ChoiceField(choices=[("", "Any SLA"), *ClockKind.choices])
+    elif name == "sla_result":
+        field = forms.ChoiceField(
+            choices=[("", "Any")] + [(k, k.replace("_", " ")) for k in metrics.CLOCK_STATES]
+        )
+    elif name == "reason":
+        field = forms.ModelChoiceField(
+            queryset=ReasonCode.objects.order_by("kind", "position", "label"),
+            empty_label="Any reason",
+        )
+    elif name == "reason_stage":
+        field = forms.ChoiceField(
+            choices=[("", "Any")] + [(g.stage, g.label) for g in metrics.REASON_GROUPS]
+        )
+    elif name in ("out_of_target", "no_response", "past_max_age"):
+        field = forms.BooleanField()
+    elif name in ("age_min", "age_max"):
+        field = forms.IntegerField(min_value=0, max_value=3660)
+    elif name.endswith(("_from", "_to")):
+        field = forms.DateField(widget=DateInput())
+    elif name == "as_of":
+        field = forms.DateTimeField(
+            input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M"],
+            widget=forms.TextInput(),
+        )
+    else:  # sla_stop, attr
+        field = forms.CharField(max_length=80)
+    field.required = False
+    field.label = label
+    return field
 
 
 # ---------------------------------------------------------------- transitions
@@ -156,8 +300,10 @@ class TransitionForm(forms.Form):
         action: Action,
         definition: QualificationDefinition | None = None,
         sales_reps: Any = None,
+        now: datetime | None = None,
         **kwargs: Any,
     ) -> None:
+        self.now = now
         kwargs.setdefault("auto_id", f"id_{action.value}_%s")
         kwargs.setdefault("label_suffix", "")
         kwargs.setdefault("initial", {})
@@ -195,9 +341,23 @@ class TransitionForm(forms.Form):
             f["write_up"] = forms.CharField(
                 widget=forms.Textarea(attrs={"rows": 3}), label="Write-up", max_length=10000
             )
+            # Seed 003: the inside rep calls the sales rep and walks her through
+            # the lead before the meeting; the form will not hand off without it.
             f["warm_call_confirmed"] = forms.BooleanField(
-                required=False, label="Warm handoff call with the sales rep done"
+                required=True,
+                label="Warm handoff call with the sales rep done",
+                error_messages={
+                    "required": "Call the sales rep and walk her through the lead first."
+                },
             )
+            preview = reverse("web:lead_handoff_preview", args=[lead.pk])
+            for name in ("sales_rep", "meeting_at"):
+                f[name].widget.attrs |= {
+                    "hx-get": preview,
+                    "hx-trigger": "change",
+                    "hx-target": f"#meeting-preview-{lead.pk}",
+                    "hx-include": "closest form",
+                }
         if action == Action.OPEN_OPPORTUNITY:
             f["amount"] = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
             f["expected_close_on"] = forms.DateField(
@@ -223,6 +383,13 @@ class TransitionForm(forms.Form):
         ):
             if name in f:
                 f[name].required = name in required
+
+    def clean_meeting_at(self) -> datetime | None:
+        """A meeting in the past is refused here too, so every error shows at once."""
+        meeting: datetime | None = self.cleaned_data.get("meeting_at")
+        if meeting is not None and self.now is not None and meeting <= self.now:
+            raise forms.ValidationError("the meeting must be in the future")
+        return meeting
 
     @property
     def tone(self) -> str:
@@ -303,3 +470,57 @@ class ActivityForm(forms.Form):
             target = field if field in self.fields else None
             for message in messages:
                 self.add_error(target, message)
+
+
+# ---------------------------------------------------------------- qualification
+
+
+class QualificationForm(forms.Form):
+    """The shared qualification definition as a form on the lead; a draft may be partial."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(
+        self, *args: Any, lead: Lead, definition: QualificationDefinition, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("auto_id", "id_qualification_%s")
+        kwargs.setdefault("label_suffix", "")
+        initial = {f"answer_{k}": v for k, v in (lead.qualification or {}).items()}
+        kwargs["initial"] = {
+            **initial,
+            "expected_version": lead.version,
+            **kwargs.get("initial", {}),
+        }
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        for criterion in definition.criteria:
+            label = criterion.get("label") or criterion["key"]
+            if criterion.get("required", True):
+                label = f"{label} *"
+            self.fields[f"answer_{criterion['key']}"] = forms.CharField(
+                label=label,
+                help_text=criterion.get("help", ""),
+                required=False,
+                max_length=1000,
+            )
+
+    def answers(self) -> dict[str, str]:
+        return {
+            name.removeprefix("answer_"): value.strip()
+            for name, value in self.cleaned_data.items()
+            if name.startswith("answer_") and value.strip()
+        }
+
+    @property
+    def complete(self) -> bool:
+        """Whether every required criterion has an answer (shown next to the hand-off)."""
+        values = self.initial if not self.is_bound else self.data
+        return all(
+            str(values.get(f"answer_{key}") or "").strip()
+            for key in self.definition.required_keys()
+        )
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(None, f"{field}: {message}")

@@ -18,10 +18,12 @@ from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.selectors import managed_team_ids, users_with_role
 from leadloop.campaigns.models import Campaign
+from leadloop.followup import selectors as followup_selectors
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
 from leadloop.leads.selectors import visible_leads
 from leadloop.leads.states import INSIDE_OPEN, OPEN_STAGES, SALES_OPEN
+from leadloop.sla.selectors import with_urgency
 
 # How many rows a dashboard table shows; the lead list has the rest.
 DASHBOARD_ROWS = 50
@@ -114,11 +116,7 @@ def sales_reps_for_handoff(lead: Lead) -> QuerySet[User]:
 def inside_rep_home(user: User, now: datetime) -> dict[str, Any]:
     leads = visible_leads(user)
     mine = leads.filter(owner=user)
-    queue = (
-        mine.filter(stage__in=INSIDE_OPEN)
-        .select_related("campaign")
-        .order_by(F("first_contact_due").asc(nulls_last=True), "pk")
-    )
+    queue = with_urgency(mine.filter(stage__in=INSIDE_OPEN), now).select_related("campaign")
     produced = leads.filter(handed_off_by=user)
     return {
         "queue": list(queue[:DASHBOARD_ROWS]),
@@ -148,6 +146,8 @@ def sales_rep_home(user: User, now: datetime) -> dict[str, Any]:
         .order_by(F("meeting_at").asc(nulls_last=True), "pk")
     )
     return {
+        # What she owes comes first (seed 002: sales is held to its follow-up).
+        "debt": followup_selectors.my_debt(user, now),
         "inbox": list(inbox[:DASHBOARD_ROWS]),
         "working": list(working[:DASHBOARD_ROWS]),
         "my_counts": stage_counts(mine),
@@ -191,6 +191,7 @@ def manager_home(user: User, now: datetime) -> dict[str, Any]:
         "inside_reps": list(inside),
         "sales_reps": list(sales),
         "overdue_count": overdue.count(),
+        "followup": followup_selectors.team_debt(user, now),
         "overdue": list(
             overdue.select_related("owner", "campaign").order_by("first_contact_due", "pk")[
                 :DASHBOARD_ROWS

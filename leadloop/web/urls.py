@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, path
 
-from leadloop.web import views
+from leadloop.web import handed_off, queue, views
 
 app_name = "web"
 urlpatterns: list[URLPattern] = [
@@ -13,8 +13,23 @@ urlpatterns: list[URLPattern] = [
     # Django's LogoutView answers POST only: a link or an <img> cannot log anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("queue/", queue.queue, name="queue"),
+    path("queue/next", queue.next_lead, name="queue_next"),
+    path("queue/reassign", queue.reassign, name="queue_reassign"),
+    path("handed-off/", handed_off.handed_off, name="handed_off"),
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
     path("leads/<int:lead_id>/transition", views.lead_transition_view, name="lead_transition"),
     path("leads/<int:lead_id>/activities", views.lead_activity_view, name="lead_activity"),
+    path(
+        "leads/<int:lead_id>/qualification",
+        views.lead_qualification_view,
+        name="lead_qualification",
+    ),
+    path("leads/<int:lead_id>/claim", views.lead_claim_view, name="lead_claim"),
+    path(
+        "leads/<int:lead_id>/handoff-preview",
+        views.lead_handoff_preview,
+        name="lead_handoff_preview",
+    ),
 ]

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -32,19 +32,28 @@ from django_htmx.middleware import HtmxDetails
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
 from leadloop.campaigns.choices import Channel
+from leadloop.followup import selectors as followup_selectors
+from leadloop.handoff.assignment import Suggestion, suggest_sales_reps
 from leadloop.handoff.selectors import active_definition
 from leadloop.leads import states
 from leadloop.leads.choices import Action, EventKind, Stage
+from leadloop.leads.claims import LeadClaimed, claim_lead, is_claimed_by_other, release_claim
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.permissions import can_act
 from leadloop.leads.selectors import lead_events, lead_page, visible_leads
-from leadloop.leads.services import NotPermitted, StaleLead, lead_transition
+from leadloop.leads.services import NotPermitted, StaleLead, lead_transition, save_qualification
 from leadloop.outreach.models import Activity
 from leadloop.outreach.services import log_activity, may_log_activity
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors
-from leadloop.web.forms import NEGATIVE_ACTIONS, ActivityForm, LeadFilterForm, TransitionForm
+from leadloop.web.forms import (
+    NEGATIVE_ACTIONS,
+    ActivityForm,
+    LeadFilterForm,
+    QualificationForm,
+    TransitionForm,
+)
 
 PAGE_SIZE = 50
 
@@ -352,7 +361,10 @@ def _lead_for(user: User, lead_id: int) -> Lead:
 
 
 def _action_forms(
-    user: User, lead: Lead, bound: TransitionForm | None = None
+    user: User,
+    lead: Lead,
+    bound: TransitionForm | None = None,
+    suggestions: list[Suggestion] | None = None,
 ) -> list[TransitionForm]:
     # Forward moves first, then the ones that end or park the lead; each in lifecycle order.
     order = list(Action)
@@ -369,6 +381,19 @@ def _action_forms(
     for action in allowed:
         if bound is not None and bound.lead_action == action:
             forms.append(bound)
+        elif action == Action.HAND_OFF:
+            suggested = suggestions[0].rep.pk if suggestions else None
+            initial: dict[str, Any] = {"sales_rep": suggested}
+            initial |= {f"answer_{k}": v for k, v in (lead.qualification or {}).items()}
+            forms.append(
+                TransitionForm(
+                    lead=lead,
+                    action=action,
+                    definition=definition,
+                    sales_reps=reps,
+                    initial=initial,
+                )
+            )
         else:
             forms.append(
                 TransitionForm(lead=lead, action=action, definition=definition, sales_reps=reps)
@@ -383,18 +408,51 @@ def _render_lead(
     status: int = 200,
     bound: TransitionForm | None = None,
     activity_form: ActivityForm | None = None,
+    qualification_form: QualificationForm | None = None,
+    claim: bool = False,
 ) -> HttpResponse:
     user = current_user(request)
     now = clock()
+    may_log = may_log_activity(user, lead)
+    suggestions: list[Suggestion] = []
+    if Action.HAND_OFF in states.allowed_actions(lead.stage) and can_act(
+        user, lead, Action.HAND_OFF
+    ):
+        suggestions = suggest_sales_reps(lead, now)
+    action_forms = _action_forms(user, lead, bound, suggestions)
+    # Whoever opens a lead she may work claims it for a while (see leads.claims).
+    if claim and (may_log or action_forms):
+        claim_lead(lead=lead, user=user, now=now)
+        lead.refresh_from_db(fields=["claimed_by", "claimed_until"])
+    held_by_other = is_claimed_by_other(lead, user, now)
+    may_qualify = lead.stage in states.INSIDE_OPEN and can_act(user, lead, Action.HAND_OFF)
+    holds_claim = (
+        lead.claimed_by_id == user.pk
+        and lead.claimed_until is not None
+        and lead.claimed_until > now
+    )
+    qualification = None
+    if may_qualify and not held_by_other:
+        qualification = qualification_form or QualificationForm(
+            lead=lead, definition=active_definition()
+        )
     context = {
         "lead": lead,
         "clocks": lead_clocks(lead, now),
         "timeline": timeline(lead),
-        "action_forms": _action_forms(user, lead, bound),
+        "action_forms": [] if held_by_other else action_forms,
         "activity_form": activity_form or ActivityForm(),
-        "may_log": may_log_activity(user, lead),
+        "quick_log": [] if held_by_other or not may_log else QUICK_LOG,
+        "may_log": may_log and not held_by_other,
+        "held_by_other": held_by_other,
+        "holds_claim": holds_claim,
+        "qualification_form": qualification,
+        "suggestions": suggestions,
+        "duplicates": possible_duplicates(user, lead),
+        "handoff": lead.handoffs.select_related("from_rep", "to_rep", "definition").first(),
         "now": now,
         "is_open": states.is_open(lead.stage),
+        "followup": followup_selectors.lead_followup(lead, now, user),
     }
     return render(request, "web/lead_detail.html", context, status=status)
 
@@ -402,7 +460,7 @@ def _render_lead(
 @require_GET
 @page
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
-    return _render_lead(request, _lead_for(current_user(request), lead_id))
+    return _render_lead(request, _lead_for(current_user(request), lead_id), claim=True)
 
 
 def _conflict(lead: Lead, action: Action, raw_version: str | None) -> str | None:
@@ -441,6 +499,7 @@ def lead_transition_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         action=action,
         definition=active_definition() if action == Action.HAND_OFF else None,
         sales_reps=selectors.sales_reps_for_handoff(lead) if action == Action.HAND_OFF else None,
+        now=clock(),
     )
     if not form.is_valid():
         return _render_lead(request, lead, status=422, bound=form)
@@ -456,8 +515,8 @@ def lead_transition_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     except ValidationError as exc:
         form.add_service_errors(exc.message_dict)
         return _render_lead(request, lead, status=422, bound=form)
-    except (states.TransitionNotAllowed, StaleLead) as exc:
-        # Someone else moved the lead meanwhile: show it as it is now.
+    except (states.TransitionNotAllowed, StaleLead, LeadClaimed) as exc:
+        # Someone else moved or holds the lead meanwhile: show it as it is now.
         messages.error(request, str(exc))
         return _render_lead(request, _lead_for(user, lead_id), status=409)
     except NotPermitted as exc:
@@ -490,5 +549,110 @@ def lead_activity_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     except NotPermitted as exc:
         messages.error(request, str(exc))
         return _render_lead(request, lead, status=403)
-    messages.success(request, f"{activity.get_kind_display()} logged.")
+    except LeadClaimed as exc:
+        messages.error(request, str(exc))
+        return _render_lead(request, lead, status=409)
+    title = activity.get_kind_display()
+    if activity.outcome:
+        title += f" ({activity.get_outcome_display().lower()})"
+    messages.success(request, f"{title} logged.")
     return HttpResponseRedirect(reverse("web:lead_detail", args=[lead.pk]))
+
+
+# One click (or key) per attempt: (group, [(key, kind, outcome, label)]).
+QUICK_LOG = [
+    (
+        "Call",
+        [
+            ("1", "call", "connected", "Connected"),
+            ("2", "call", "voicemail", "Voicemail"),
+            ("3", "call", "no_answer", "No answer"),
+            ("4", "call", "gatekeeper", "Gatekeeper"),
+            ("5", "call", "wrong_number", "Wrong number"),
+        ],
+    ),
+    (
+        "Email",
+        [
+            ("e", "email", "sent", "Sent"),
+            ("r", "email", "replied", "Replied"),
+            ("b", "email", "bounced", "Bounced"),
+        ],
+    ),
+]
+
+
+def possible_duplicates(user: User, lead: Lead) -> list[Lead]:
+    """Other leads the user may see with the same email, phone, or person at company."""
+    match = Q(pk__in=[])
+    for key in ("email_key", "phone_key", "person_key"):
+        value = getattr(lead, key)
+        if value:
+            match |= Q(**{key: value})
+    return list(visible_leads(user).filter(match).exclude(pk=lead.pk).select_related("owner")[:10])
+
+
+@require_POST
+@page
+def lead_qualification_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    user = current_user(request)
+    lead = _lead_for(user, lead_id)
+    form = QualificationForm(request.POST, lead=lead, definition=active_definition())
+    if not form.is_valid():
+        return _render_lead(request, lead, status=422, qualification_form=form)
+    try:
+        save_qualification(
+            lead=lead.pk,
+            actor=user,
+            answers=form.answers(),
+            now=clock(),
+            expected_version=form.cleaned_data["expected_version"],
+        )
+    except ValidationError as exc:
+        form.add_service_errors(exc.message_dict)
+        return _render_lead(request, lead, status=422, qualification_form=form)
+    except (StaleLead, LeadClaimed) as exc:
+        messages.error(request, str(exc))
+        return _render_lead(request, _lead_for(user, lead_id), status=409)
+    except NotPermitted as exc:
+        messages.error(request, str(exc))
+        return _render_lead(request, lead, status=403)
+    messages.success(request, "Qualification saved.")
+    return HttpResponseRedirect(reverse("web:lead_detail", args=[lead.pk]) + "#qualification")
+
+
+@require_POST
+@page
+def lead_claim_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Let go of one's claim (the lead page takes one on opening)."""
+    user = current_user(request)
+    lead = _lead_for(user, lead_id)
+    if release_claim(lead=lead, user=user):
+        messages.info(request, "You let go of this lead; others may work it now.")
+    return HttpResponseRedirect(reverse("web:queue"))
+
+
+@require_GET
+@page
+def lead_handoff_preview(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The meeting time as both reps will read it, for the handoff form (htmx)."""
+    user = current_user(request)
+    lead = _lead_for(user, lead_id)
+    form = TransitionForm(
+        request.GET,
+        lead=lead,
+        action=Action.HAND_OFF,
+        definition=None,
+        sales_reps=selectors.sales_reps_for_handoff(lead),
+    )
+    form.is_valid()
+    cleaned = getattr(form, "cleaned_data", {})
+    meeting, rep = cleaned.get("meeting_at"), cleaned.get("sales_rep")
+    context = {
+        "meeting": meeting,
+        "rep": rep,
+        "mine": user_timezone(user),
+        "theirs": user_timezone(rep) if rep is not None else None,
+        "past": meeting is not None and meeting <= clock(),
+    }
+    return render(request, "web/_meeting_preview.html", context)

@@ -22,15 +22,16 @@ def test_full_path_to_won_writes_one_event_per_step(world: World) -> None:
     assert lead.handed_off_by == world.a.inside
     assert Handoff.objects.get(lead=lead).answers == BANT
     rep = world.a.sales_rep
+    after = NOW + timedelta(days=3)  # a meeting's outcome comes after the meeting
     for action, data in [
         ("accept", {}),
         ("meeting_held", {}),
         ("open_opportunity", {"amount": "12000"}),
         ("win", {"revenue": "11000"}),
     ]:
-        lead = lead_transition(lead=lead, action=action, actor=rep, now=NOW, data=data)
+        lead = lead_transition(lead=lead, action=action, actor=rep, now=after, data=data)
     assert lead.stage == Stage.WON
-    assert lead.closed_at == NOW
+    assert lead.closed_at == after
     steps = list(lead.events.filter(kind="transition").values_list("action", "to_stage"))
     assert steps == [
         ("start_work", "working"),
@@ -122,7 +123,9 @@ def test_recycled_no_show_goes_to_the_inside_rep_who_set_the_meeting(world: Worl
     lead = hand_off(world, make_lead(world.a, owner=world.a.inside))
     Lead.objects.filter(pk=lead.pk).update(owner=world.a.inside2)
     for action in ("accept", "no_show"):
-        lead = lead_transition(lead=lead, action=action, actor=world.a.sales_rep, now=NOW)
+        lead = lead_transition(
+            lead=lead, action=action, actor=world.a.sales_rep, now=NOW + timedelta(days=3)
+        )
     later = NOW + timedelta(days=9)
     lead = lead_transition(lead=lead, action="recycle", actor=None, now=later)
     assert lead.stage == Stage.RECYCLED
@@ -133,7 +136,9 @@ def test_recycled_no_show_goes_to_the_inside_rep_who_set_the_meeting(world: Worl
 def test_nurture_needs_a_future_next_touch(world: World) -> None:
     lead = hand_off(world, make_lead(world.a, owner=world.a.inside))
     for action in ("accept", "meeting_held"):
-        lead = lead_transition(lead=lead, action=action, actor=world.a.sales_rep, now=NOW)
+        lead = lead_transition(
+            lead=lead, action=action, actor=world.a.sales_rep, now=NOW + timedelta(days=3)
+        )
     with pytest.raises(ValidationError) as exc:
         lead_transition(
             lead=lead,

@@ -75,3 +75,58 @@ def test_two_concurrent_sweeps_breach_each_clock_once(tworld: World) -> None:
             (tworld.a.tele_manager.pk, "escalation"): 80,
         }
     )
+
+
+def test_a_sweep_committing_while_a_transition_waits_does_not_deadlock(tworld: World) -> None:
+    """The sweep holds a lead's clocks and, at commit, checks its events' foreign key to
+    the lead; a transition holds the lead and waits for those clocks. The transition's
+    lock (FOR NO KEY UPDATE) lets the check through, so both finish."""
+    import time
+
+    from django.db import transaction
+
+    from leadloop.leads.services import lead_transition
+    from leadloop.sla import sweep
+
+    lead = make_lead(tworld.a, owner=tworld.a.inside)
+    now = SlaClock.objects.get(lead=lead, kind=ClockKind.CONCLUDE).due_at
+    claimed = threading.Event()
+    errors: list[BaseException] = []
+
+    def sweeper() -> None:
+        try:
+            with transaction.atomic():
+                sql = sweep._Sql()
+                ids, _ = sweep._claim(sql, now=now, limit=10, warn=False)
+                sweep._record_breaches(sql, ids, now, sweep.SweepResult())
+                claimed.set()
+                time.sleep(1.0)  # the transition is now waiting for these clocks
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            claimed.set()
+            connections.close_all()
+
+    def mover() -> None:
+        try:
+            claimed.wait(10)
+            lead_transition(
+                lead=lead.pk,
+                action="disqualify",
+                actor=tworld.a.inside,
+                now=now,
+                data={"reason_code": "no_need"},
+            )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweeper), threading.Thread(target=mover)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert LeadEvent.objects.filter(lead=lead, kind=EventKind.SLA_BREACHED).count() == 2
+    assert not SlaClock.objects.filter(lead=lead, stopped_at__isnull=True).exists()

@@ -102,3 +102,10 @@ def clock_badge(state: str) -> SafeString:
     return format_html(
         '<span class="clock clock-{}">{}</span>', state, CLOCK_STATE_LABELS.get(state, state)
     )
+
+
+@register.filter
+def role_is(user: Any, roles: str) -> bool:
+    """Whether the user has one of the comma-separated roles (admins count as every role)."""
+    role = getattr(user, "role", None)
+    return role is not None and (role == Role.ADMIN or role in roles.split(","))

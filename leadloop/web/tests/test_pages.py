@@ -248,7 +248,8 @@ def test_inside_rep_gets_the_handoff_form_with_every_criterion(
     for name in ("sales_rep", "meeting_at", "write_up", *(f"answer_{k}" for k in BANT)):
         assert f'name="{name}"' in html
     assert 'type="datetime-local"' in html
-    assert f'<option value="{world.a.sales_rep.pk}">{world.a.sales_rep}</option>' in html
+    # The suggested rep (the only one here) is chosen already.
+    assert f'<option value="{world.a.sales_rep.pk}" selected>{world.a.sales_rep}</option>' in html
     assert str(world.b.sales_rep) not in html  # only reps of teams Alpha feeds
 
 

@@ -1,0 +1,289 @@
+"""The follow-up's part of the tick: recycle ran-out cadences, mark late steps, flag purgatory.
+
+Each part is exactly-once however many ticks run, and safe when two
+workers run it at once:
+
+* Recycling locks the lead (SKIP LOCKED: a lead another worker holds is
+  left for the next tick), re-checks that its cadence still runs and is
+  due, and moves it through `lead_transition` (actor None), which ends the
+  cadence in the same transaction. A second tick finds it ended.
+* Late steps are picked with FOR UPDATE SKIP LOCKED and stamped
+  `late_at` with the condition re-checked; only the stamped rows notify.
+* Purgatory flags are claimed by a partial unique index (one open flag per
+  lead and reason) under a transaction-scoped advisory lock on PostgreSQL
+  (SQLite's IMMEDIATE transaction serializes writers anyway); only new
+  flags notify, and flags whose condition is gone are cleared in one UPDATE.
+
+Set-based where rows are many: the late steps and the flags are batched
+SELECTs and UPDATEs; only recycling goes lead by lead, because the stage
+changes only through `lead_transition`.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from leadloop.accounts.models import User
+from leadloop.followup.choices import PurgatoryReason, RunState, StepAction, TaskStatus
+from leadloop.followup.models import CadenceRun, CadenceTask, PurgatoryFlag
+from leadloop.followup.selectors import flag_manager, flag_owner, purgatory_candidates
+from leadloop.leads.choices import Action, Stage
+from leadloop.leads.claims import LeadClaimed
+from leadloop.leads.models import Lead
+from leadloop.leads.services import lead_transition
+from leadloop.leads.states import TransitionNotAllowed
+from leadloop.notifications.choices import EmailState, NotificationKind
+from leadloop.notifications.models import Notification
+from leadloop.notifications.services import EMAIL_STATE_FOR_MODE, queue_email_delivery
+
+log = logging.getLogger("leadloop.followup")
+
+BATCH_SIZE = 1000
+
+
+@dataclass
+class FollowupResult:
+    recycled: int = 0
+    late: int = 0
+    purgatory_flagged: int = 0
+    purgatory_cleared: int = 0
+    notifications: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def run_followup(*, now: datetime, batch_size: int = BATCH_SIZE) -> FollowupResult:
+    """Everything time alone does to follow-up work at `now`."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    result = FollowupResult()
+    # Recycle first: a cadence that ran out skips its open steps rather than
+    # warning the rep about them one last time.
+    recycle_ran_out(now=now, result=result, batch_size=batch_size)
+    mark_late_steps(now=now, result=result, batch_size=batch_size)
+    flag_purgatory(now=now, result=result)
+    if any(result.as_dict().values()):
+        log.info("follow-up tick", extra={"now": now.isoformat(), **result.as_dict()})
+    return result
+
+
+# ---------------------------------------------------------------- recycling
+
+
+def recycle_ran_out(*, now: datetime, result: FollowupResult, batch_size: int) -> None:
+    last = 0
+    while True:
+        due = list(
+            CadenceRun.objects.filter(state=RunState.RUNNING, recycle_at__lte=now, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "lead_id")[:batch_size]
+        )
+        for run_id, lead_id in due:
+            try:
+                if _recycle_one(run_id, lead_id, now):
+                    result.recycled += 1
+            except (ValidationError, TransitionNotAllowed, LeadClaimed) as exc:
+                # One bad lead must not stop the others; it stays due for the next tick.
+                log.warning(
+                    "recycle failed", extra={"run": run_id, "lead": lead_id, "error": str(exc)}
+                )
+        if len(due) < batch_size:
+            return
+        last = due[-1][0]
+
+
+def _recycle_one(run_id: int, lead_id: int, now: datetime) -> bool:
+    with transaction.atomic():
+        lead = (
+            Lead.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
+            .filter(pk=lead_id)
+            .first()
+        )
+        if lead is None:
+            return False  # someone is moving it right now; the next tick looks again
+        run = CadenceRun.objects.filter(
+            pk=run_id, state=RunState.RUNNING, recycle_at__lte=now
+        ).first()
+        if run is None:
+            return False  # another tick, or the rep, got there first
+        if lead.stage != Stage.NO_SHOW:
+            CadenceRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
+                state=RunState.MOVED_ON, ended_at=now, end_note=f"lead is {lead.stage}"
+            )
+            return False
+        tasks = list(CadenceTask.objects.filter(run=run).values_list("action", "status"))
+        done = sum(status == TaskStatus.DONE for _, status in tasks)
+        invited = any(a == StepAction.INVITATION and s == TaskStatus.DONE for a, s in tasks)
+        note = (
+            f"No response to the no-show follow-up by business day "
+            f"{_recycle_day(run)}: {done} of {len(tasks)} steps done"
+            + (", invitation sent" if invited else "")
+            + ". Back with the inside rep who set the meeting."
+        )
+        lead_transition(
+            lead=lead.pk, action=Action.RECYCLE, actor=None, now=now, data={"note": note}
+        )
+    return True
+
+
+def _recycle_day(run: CadenceRun) -> int:
+    from leadloop.followup.models import CadenceTemplate
+
+    if run.template_id is None:
+        return 7
+    day = (
+        CadenceTemplate.objects.filter(pk=run.template_id)
+        .values_list("recycle_day", flat=True)
+        .first()
+    )
+    return int(day or 7)
+
+
+# ---------------------------------------------------------------- late steps
+
+
+def mark_late_steps(*, now: datetime, result: FollowupResult, batch_size: int) -> None:
+    """Stamp steps past their day once, and tell the sales rep they owe them."""
+    while True:
+        with transaction.atomic():
+            # Lock the lead with the task: every other writer locks the lead first, and the
+            # notifications' foreign keys want it at commit; a lead someone holds is left
+            # for the next tick rather than waited for in a circle. A cadence that has run
+            # out is the recycler's: its open steps are skipped, not warned about.
+            picked = [
+                (t.pk, t.assignee_id, t.lead_id, t.day, t.action)
+                for t in CadenceTask.objects.select_for_update(
+                    skip_locked=True, no_key=True, of=("self", "lead")
+                )
+                .select_related("lead")
+                .only("pk", "assignee_id", "lead_id", "day", "action", "lead__id")
+                .filter(status=TaskStatus.PENDING, late_at__isnull=True, due_at__lte=now)
+                .filter(run__recycle_at__gt=now)
+                .order_by("due_at", "pk")[:batch_size]
+            ]
+            if not picked:
+                return
+            CadenceTask.objects.filter(
+                pk__in=[p[0] for p in picked], status=TaskStatus.PENDING, late_at__isnull=True
+            ).update(late_at=now)
+            result.late += len(picked)
+            result.notifications += _bulk_notify(
+                [
+                    (
+                        assignee,
+                        lead_id,
+                        {
+                            "summary": f"no-show follow-up, day {day}: "
+                            f"{StepAction(action).label.lower()} is late",
+                            "actor": "leadloop",
+                        },
+                    )
+                    for _, assignee, lead_id, day, action in picked
+                ],
+                now,
+            )
+        if len(picked) < batch_size:
+            return
+
+
+# ---------------------------------------------------------------- purgatory
+
+
+def _advisory_lock(name: str) -> bool:
+    """One purgatory pass at a time on PostgreSQL; released at commit."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
+        row = cur.fetchone()
+    return bool(row and row[0])
+
+
+PURGATORY_TEXT = {
+    PurgatoryReason.NO_NEXT_TOUCH: "in purgatory: nurture without a next touch date",
+    PurgatoryReason.TOUCH_OVERDUE: "in purgatory: past its next touch date with no activity",
+    PurgatoryReason.NO_OWNER: "in purgatory: open with no active owner",
+}
+
+
+def flag_purgatory(*, now: datetime, result: FollowupResult) -> None:
+    """Raise a flag for each lead newly in purgatory (telling its owner and the manager),
+    and clear the flags of leads that left it."""
+    with transaction.atomic():
+        if not _advisory_lock("leadloop.followup.purgatory"):
+            return  # another worker is on it
+        for reason, leads in purgatory_candidates(now).items():
+            still = leads.values("pk")
+            result.purgatory_cleared += (
+                PurgatoryFlag.objects.filter(reason=reason, cleared_at__isnull=True)
+                .exclude(lead_id__in=still)
+                .update(cleared_at=now)
+            )
+            new = list(
+                leads.exclude(
+                    pk__in=PurgatoryFlag.objects.filter(
+                        reason=reason, cleared_at__isnull=True
+                    ).values("lead_id")
+                )
+                .annotate(who=flag_owner(), boss=flag_manager())
+                .values_list("pk", "who", "boss")
+            )
+            if not new:
+                continue
+            PurgatoryFlag.objects.bulk_create(
+                [
+                    PurgatoryFlag(
+                        lead_id=lead_id,
+                        reason=reason,
+                        owner_id=owner,
+                        manager_id=manager,
+                        flagged_at=now,
+                    )
+                    for lead_id, owner, manager in new
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            result.purgatory_flagged += len(new)
+            text = PURGATORY_TEXT[PurgatoryReason(reason)]
+            pairs: list[tuple[int | None, int, dict[str, Any]]] = []
+            for lead_id, owner, manager in new:
+                data = {"summary": text, "actor": "leadloop"}
+                pairs.append((owner, lead_id, data))
+                if manager != owner:
+                    pairs.append((manager, lead_id, data))
+            result.notifications += _bulk_notify(pairs, now)
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def _bulk_notify(rows: list[tuple[int | None, int, dict[str, Any]]], now: datetime) -> int:
+    """One news notification per (user, lead) row, each as its user chose to hear it."""
+    users = {u for u, _, _ in rows if u is not None}
+    if not users:
+        return 0
+    modes = dict(User.objects.filter(pk__in=users, is_active=True).values_list("pk", "notify_mode"))
+    made = [
+        Notification(
+            user_id=user,
+            kind=NotificationKind.LEAD_EVENT,
+            lead_id=lead_id,
+            data=data,
+            created_at=now,
+            email_state=EMAIL_STATE_FOR_MODE.get(modes[user], EmailState.OFF),
+        )
+        for user, lead_id, data in rows
+        if user is not None and user in modes
+    ]
+    Notification.objects.bulk_create(made, batch_size=BATCH_SIZE)
+    if any(n.email_state == EmailState.QUEUED for n in made):
+        queue_email_delivery()
+    return len(made)

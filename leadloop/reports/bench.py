@@ -1,0 +1,141 @@
+"""How long each report takes, next to the plainest SQL over the same rows.
+
+`measure_reports` runs every report with its default filters (the last 365
+days, read by an admin) and, beside it, one raw aggregate that reads the
+same rows grouped the same way but computes nothing else. The baseline is
+what the database needs at least to look at that data; the report's time
+over it is the price of its definitions, links and medians.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from leadloop.campaigns.models import Campaign
+from leadloop.handoff.models import Handoff
+from leadloop.leads.choices import Stage
+from leadloop.leads.models import Lead, LeadEvent
+from leadloop.leads.states import CLOSED_STAGES, OPEN_STAGES
+from leadloop.reports import registry
+from leadloop.reports.db import reporting
+from leadloop.reports.filters import ReportFilters, window
+from leadloop.reports.scope import Viewer
+from leadloop.sla.models import SlaClock
+
+Baseline = Callable[[datetime, datetime], str]
+
+
+def _in(values: Any) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(str(x) for x in values))
+
+
+def _t(moment: datetime) -> str:
+    return f"'{moment.isoformat()}'"
+
+
+LEAD = Lead._meta.db_table
+CLOCK = SlaClock._meta.db_table
+EVENT = LeadEvent._meta.db_table
+CAMPAIGN = Campaign._meta.db_table
+HANDOFF = Handoff._meta.db_table
+
+# Table names come from the models, values are generated here: no user input.
+BASELINES: dict[str, Baseline] = {
+    "sla": lambda start, end: (
+        f"SELECT c.kind, l.campaign_id, c.user_id, c.team_id, count(*) "  # noqa: S608
+        f"FROM {CLOCK} c JOIN {LEAD} l ON l.id = c.lead_id "
+        f"WHERE c.started_at >= {_t(start)} AND c.started_at < {_t(end)} GROUP BY 1, 2, 3, 4"
+    ),
+    "aging": lambda start, end: (
+        f"SELECT stage, team_id, count(*) FROM {LEAD} "  # noqa: S608
+        f"WHERE stage IN ({_in(OPEN_STAGES)}) GROUP BY 1, 2"
+    ),
+    "sales-accountability": lambda start, end: (
+        f"SELECT user_id, kind, count(*) FROM {CLOCK} "  # noqa: S608
+        f"WHERE kind IN ('accept', 'meeting_outcome', 'feedback') "
+        f"AND started_at >= {_t(start)} AND started_at < {_t(end)} GROUP BY 1, 2"
+    ),
+    "teleprospectors": lambda start, end: (
+        f"SELECT owner_id, handed_off_by_id, stage, count(*), sum(dials), sum(emails), "  # noqa: S608
+        f"sum(connects) FROM {LEAD} WHERE created_at >= {_t(start)} AND created_at < {_t(end)} "
+        f"GROUP BY 1, 2, 3"
+    ),
+    "campaigns": lambda start, end: (
+        f"SELECT campaign_id, count(*), sum(amount), sum(revenue) FROM {LEAD} "  # noqa: S608
+        f"WHERE created_at >= {_t(start)} AND created_at < {_t(end)} GROUP BY 1"
+    ),
+    "funnel": lambda start, end: (
+        f"SELECT c.channel, count(*), count(l.handed_off_at) FROM {LEAD} l "  # noqa: S608
+        f"JOIN {CAMPAIGN} c ON c.id = l.campaign_id "
+        f"WHERE l.created_at >= {_t(start)} AND l.created_at < {_t(end)} GROUP BY 1"
+    ),
+    "reasons": lambda start, end: (
+        f"SELECT stage, reason_code_id, owner_id, sales_rep_id, campaign_id, "  # noqa: S608
+        f"date_trunc('month', stage_changed_at), count(*) FROM {LEAD} "
+        f"WHERE stage IN ({_in([Stage.DISQUALIFIED, Stage.DISQUALIFIED_BY_SALES, Stage.LOST])}) "
+        f"AND stage_changed_at >= {_t(start)} AND stage_changed_at < {_t(end)} "
+        f"GROUP BY 1, 2, 3, 4, 5, 6"
+    ),
+    "unreachable": lambda start, end: (
+        f"SELECT industry, country, revenue_band, title, count(*) FROM {LEAD} "  # noqa: S608
+        f"WHERE created_at >= {_t(start)} AND created_at < {_t(end)} "
+        f"AND stage IN ({_in(CLOSED_STAGES)}) "
+        f"GROUP BY GROUPING SETS ((industry), (country), (revenue_band), (title))"
+    ),
+}
+
+
+def _timed(run: Callable[[], object], repeat: int) -> float:
+    """The best of `repeat` runs: the others waited for the machine, not the query."""
+    best = float("inf")
+    for _ in range(max(repeat, 1)):
+        started = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _run_sql(sql: str) -> None:
+    with reporting(), connection.cursor() as cursor:
+        cursor.execute(sql)
+        cursor.fetchall()
+
+
+def measure_reports(*, repeat: int = 3) -> dict[str, dict[str, Any]]:
+    """Seconds per report (default filters, last 365 days, everything visible) and its
+    baseline: {name: {"seconds", "baseline_seconds", "baseline_sql"}}.
+
+    Each report and its baseline run `repeat` times, alternating, and the best
+    run counts, so both see the same warm cache.
+    """
+    now = timezone.now()
+    viewer = Viewer.everything()
+    filters = ReportFilters()
+    win = window(filters, now=now, tz=viewer.tz)
+    assert win.start is not None and win.end is not None
+    results: dict[str, dict[str, Any]] = {}
+    for name in registry.REPORTS:
+        sql = BASELINES[name](win.start, win.end)
+        report_best = baseline_best = float("inf")
+
+        def report(name: str = name) -> None:
+            registry.run(name, viewer, filters, now=now)
+
+        def baseline(sql: str = sql) -> None:
+            _run_sql(sql)
+
+        for _ in range(max(repeat, 1)):
+            report_best = min(report_best, _timed(report, 1))
+            baseline_best = min(baseline_best, _timed(baseline, 1))
+        results[name] = {
+            "seconds": round(report_best, 4),
+            "baseline_seconds": round(baseline_best, 4),
+            "baseline_sql": sql,
+        }
+    return results

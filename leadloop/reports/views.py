@@ -1,0 +1,138 @@
+"""Report pages, their CSV, and the monthly review pack (HTML and PDF). Thin: the
+report modules compute, `render` and `charts` draw, `pdf` prints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from leadloop.reports import charts, registry, review
+from leadloop.reports.filters import ReportFilterForm
+from leadloop.reports.pdf import render_pdf
+from leadloop.reports.render import csv_text
+from leadloop.reports.result import Report
+from leadloop.reports.review import Pack
+from leadloop.reports.scope import NotAllowed, Viewer
+from leadloop.web import views as web
+from leadloop.web.views import page
+
+
+def _viewer(request: HttpRequest) -> Viewer:
+    return Viewer(user=web.current_user(request), tz=timezone.get_current_timezone())
+
+
+def _run(request: HttpRequest, name: str) -> tuple[Report, ReportFilterForm]:
+    """The report for the reader and her GET filters; 404 unknown, 403 not hers to see."""
+    user = web.current_user(request)
+    try:
+        spec = registry.get(name)
+    except registry.UnknownReport:
+        raise Http404(f"No report '{name}'.") from None
+    form = ReportFilterForm(request.GET, user=user, report=spec.name)
+    form.is_valid()
+    try:
+        report = registry.run(spec.name, _viewer(request), form.filters(), now=web.clock())
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    return report, form
+
+
+@require_GET
+@page
+def index(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "reports": registry.visible_reports(viewer),
+            "may_review": viewer.own_rep is None,
+        },
+    )
+
+
+@require_GET
+@page
+def report_page(request: HttpRequest, name: str) -> HttpResponse:
+    report, form = _run(request, name)
+    params = {k: v for k, v in request.GET.items() if k != "table" and v}
+    context: dict[str, Any] = {
+        "report": report,
+        "form": form,
+        "chart": charts.render(report.chart),
+        "query": urlencode(params),
+        "restricted": _viewer(request).own_rep is not None,
+    }
+    return render(request, "reports/report.html", context)
+
+
+@require_GET
+@page
+def report_csv(request: HttpRequest, name: str) -> HttpResponse:
+    report, _form = _run(request, name)
+    key = request.GET.get("table") or report.tables[0].key
+    try:
+        table = report.table(key)
+    except KeyError:
+        raise Http404(f"Report '{name}' has no table '{key}'.") from None
+    response = HttpResponse(csv_text(table), content_type="text/csv; charset=utf-8")
+    period = f"{report.date_from or 'start'}_{report.date_to or report.now.date()}"
+    response["Content-Disposition"] = (
+        f'attachment; filename="{report.name}-{table.key}-{period}.csv"'
+    )
+    return response
+
+
+# ---------------------------------------------------------------- the review pack
+
+
+def _pack(request: HttpRequest) -> tuple[Pack | None, dict[str, Any]]:
+    """The pack for the GET's month and pair (default: last month, every pair)."""
+    viewer = _viewer(request)
+    if viewer.own_rep is not None:
+        raise PermissionDenied("The review pack is for managers, marketing and admins.")
+    now = web.clock()
+    this_month = now.astimezone(viewer.tz).date().replace(day=1)
+    default = (this_month - timedelta(days=1)).replace(day=1)
+    month_text = request.GET.get("month") or default.strftime("%Y-%m")
+    pair = request.GET.get("pair") or None
+    context: dict[str, Any] = {
+        "month": month_text,
+        "pair": pair or "",
+        "pairs": review.all_pairs(viewer),
+        "query": urlencode({k: v for k, v in {"month": month_text, "pair": pair}.items() if v}),
+    }
+    try:
+        pack = review.build_pack(viewer, month=review.parse_month(month_text), now=now, pair=pair)
+    except review.PackError as exc:
+        context["error"] = str(exc)
+        return None, context
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    return pack, context
+
+
+@require_GET
+@page
+def review_page(request: HttpRequest) -> HttpResponse:
+    pack, context = _pack(request)
+    context["pack"] = pack
+    return render(request, "reports/review.html", context, status=400 if pack is None else 200)
+
+
+@require_GET
+@page
+def review_pdf(request: HttpRequest) -> HttpResponse:
+    pack, context = _pack(request)
+    if pack is None:
+        return HttpResponse(context["error"], status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(render_pdf(pack), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="review-{context["month"]}.pdf"'
+    return response

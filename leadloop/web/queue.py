@@ -1,0 +1,170 @@
+"""The inside rep's queue: her open leads most urgent first, "next lead", and a manager's
+reassignment. Thin: `leads.queues` reads, `leads.claims` and `leads.services` write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from leadloop.accounts.choices import Role
+from leadloop.accounts.models import User
+from leadloop.campaigns.choices import Channel
+from leadloop.campaigns.models import Campaign
+from leadloop.leads.choices import Stage
+from leadloop.leads.claims import take_next_lead
+from leadloop.leads.queues import (
+    QUEUE_PAGE,
+    QueueFilters,
+    may_see_queue,
+    queue_leads,
+    queue_reps,
+    queue_rows,
+)
+from leadloop.leads.services import NotPermitted, reassign_leads
+from leadloop.leads.states import INSIDE_OPEN
+from leadloop.web import selectors
+from leadloop.web.forms import UserChoiceField
+from leadloop.web.views import HtmxHttpRequest, clock, current_user, page
+
+
+class QueueFilterForm(forms.Form):
+    """GET filters of the queue; bad values are ignored (and reported by the form)."""
+
+    rep = UserChoiceField(queryset=None, required=False, empty_label=None, label="Queue of")
+    campaign: forms.ModelChoiceField[Campaign] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Any campaign"
+    )
+    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
+    stage = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any open stage"), *[(s.value, s.label) for s in Stage if s in INSIDE_OPEN]],
+    )
+
+    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reps = queue_reps(viewer)
+        rep_field = self.fields["rep"]
+        assert isinstance(rep_field, forms.ModelChoiceField)
+        rep_field.queryset = reps
+        if viewer.role == Role.INSIDE_REP:
+            rep_field.widget = forms.HiddenInput()
+        campaign_field = self.fields["campaign"]
+        assert isinstance(campaign_field, forms.ModelChoiceField)
+        campaign_field.queryset = selectors.campaign_choices(selectors.relevant_team_ids(viewer))
+
+    def filters(self) -> QueueFilters:
+        data = getattr(self, "cleaned_data", {})
+        campaign = data.get("campaign")
+        return QueueFilters(
+            campaign=campaign.pk if campaign is not None else None,
+            channel=data.get("channel") or None,
+            stage=data.get("stage") or None,
+        )
+
+
+def _queue_owner(request: HttpRequest, viewer: User, form: QueueFilterForm) -> User | None:
+    """Whose queue: the chosen rep if the viewer may see it, else her own (if she has one)."""
+    chosen = form.cleaned_data.get("rep") if form.is_valid() else None
+    if chosen is not None:
+        if not may_see_queue(viewer, chosen):
+            raise PermissionDenied
+        return chosen
+    if viewer.role == Role.INSIDE_REP:
+        return viewer
+    return queue_reps(viewer).first()
+
+
+@require_GET
+@page
+def queue(request: HtmxHttpRequest) -> HttpResponse:
+    viewer = current_user(request)
+    if viewer.role not in (Role.INSIDE_REP, Role.MANAGER, Role.ADMIN) and not viewer.is_superuser:
+        raise PermissionDenied
+    now = clock()
+    form = QueueFilterForm(request.GET or None, viewer=viewer)
+    rep = _queue_owner(request, viewer, form)
+    rows, total, breached = [], 0, 0
+    if rep is not None:
+        leads = queue_leads(viewer, rep, form.filters(), now)
+        total = leads.count()
+        breached = leads.filter(sla_breached=True).count()  # type: ignore[misc]
+        rows = queue_rows(leads, viewer, now)
+    reassign_to = []
+    if rep is not None and viewer.role in (Role.MANAGER, Role.ADMIN):
+        reassign_to = [
+            r for r in queue_reps(viewer).filter(is_active=True) if r.team_id == rep.team_id
+        ]
+    context = {
+        "form": form,
+        "rep": rep,
+        "rows": rows,
+        "total": total,
+        "breached": breached,
+        "shown": min(total, QUEUE_PAGE),
+        "now": now,
+        "is_own": rep is not None and rep.pk == viewer.pk,
+        "reassign_to": reassign_to,
+        "query": request.GET.urlencode(),
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    response = render(request, "web/_queue_table.html" if partial else "web/queue.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@page
+def next_lead(request: HttpRequest) -> HttpResponse:
+    """Claim and open the most urgent lead of her queue that nobody else is on."""
+    viewer = current_user(request)
+    now = clock()
+    form = QueueFilterForm(request.POST, viewer=viewer)
+    rep = _queue_owner(request, viewer, form)
+    back = reverse("web:queue") + (
+        f"?{request.POST.get('query', '')}" if request.POST.get("query") else ""
+    )
+    if rep is None:
+        messages.info(request, "There is no queue to take a lead from.")
+        return HttpResponseRedirect(back)
+    lead = take_next_lead(user=viewer, leads=queue_leads(viewer, rep, form.filters(), now), now=now)
+    if lead is None:
+        messages.success(request, "Nothing left to work in this queue. Well done.")
+        return HttpResponseRedirect(back)
+    return HttpResponseRedirect(reverse("web:lead_detail", args=[lead.pk]))
+
+
+@require_POST
+@page
+def reassign(request: HttpRequest) -> HttpResponse:
+    """A manager moves the ticked leads to another inside rep of the team."""
+    viewer = current_user(request)
+    back = reverse("web:queue") + (
+        f"?{request.POST.get('query', '')}" if request.POST.get("query") else ""
+    )
+    ids = [int(v) for v in request.POST.getlist("lead") if v.isdigit()]
+    to_rep = get_object_or_404(User, pk=request.POST.get("to_rep") or 0)
+    try:
+        moved = reassign_leads(lead_ids=ids, to_rep=to_rep, actor=viewer, now=clock())
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                messages.error(request, f"{field.replace('_', ' ')}: {error}")
+        return HttpResponseRedirect(back)
+    except NotPermitted as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(back)
+    if moved:
+        messages.success(
+            request, f"{len(moved)} lead{'s' if len(moved) != 1 else ''} reassigned to {to_rep}."
+        )
+    else:
+        messages.info(request, f"Those leads already belong to {to_rep}.")
+    return HttpResponseRedirect(back)

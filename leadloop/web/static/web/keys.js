@@ -1,0 +1,27 @@
+// leadloop's keyboard shortcuts: an element with data-key="x" is clicked (or
+// focused, for form fields) when x is pressed outside a text field. Written
+// for this app; no library.
+(function () {
+  "use strict";
+  function typing(target) {
+    if (!target) return false;
+    var tag = target.tagName;
+    return target.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var target = document.querySelector('[data-key="' + CSS.escape(event.key) + '"]');
+    if (!target) return;
+    event.preventDefault();
+    if (target.tagName === "DETAILS") {
+      target.open = true;
+      var first = target.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+      target.scrollIntoView({ block: "nearest" });
+    } else if (typing(target)) {
+      target.focus();
+    } else {
+      target.click();
+    }
+  });
+})();
