@@ -14,7 +14,7 @@ arithmetic in SQL.
 
 Each instant meets its (team, day) row by an equality join, hashed: a few
 thousand axis rows, whatever the number of leads. PostgreSQL receives the
-axis as arrays (unnested in the query), SQLite as a VALUES table. The median
+axis as arrays (unnested in the query), SQLite as a keyed temporary table. The median
 is PostgreSQL's `percentile_cont`, and on SQLite the middle rows found by
 window functions; both exact and set-based, nothing computed per row in
 Python.
@@ -201,23 +201,46 @@ def _pg_statement(
     return statement, params
 
 
-# ---------------------------------------------------------------- SQLite: a VALUES table
+# ---------------------------------------------------------------- SQLite: a temporary table
+
+SQLITE_AXIS = "report_axis"
 
 
-def _values_cte(axis: Axis) -> str:
-    """`axis(team_id, day, cum, s1, e1, ...) AS (VALUES ...)`; every value is an int we made."""
+def _axis_columns(axis: Axis) -> list[str]:
     names = ["team_id", "day", "cum"]
     for i in range(1, axis.width + 1):
         names += [f"s{i}", f"e{i}"]
-    values = []
+    return names
+
+
+def _axis_rows(axis: Axis) -> list[tuple[int, ...]]:
+    rows = []
     for t, team_id in enumerate(axis.team_ids):
         for d in range(axis.days):
             cells = [team_id, axis.first_day + d, axis.cum[t][d]]
             cells += [x for span in _padded(axis, t, d) for x in span]
-            values.append("(" + ", ".join(str(int(c)) for c in cells) + ")")
-    if not values:
-        values = ["(" + ", ".join(["0"] * len(names)) + ")"]
-    return f"axis({', '.join(names)}) AS (VALUES {', '.join(values)})"
+            rows.append(tuple(int(c) for c in cells))
+    return rows
+
+
+def _sqlite_axis_table(cursor: Any, axis: Axis) -> None:
+    """The axis as a temporary table keyed by (team, day).
+
+    A VALUES common table expression has no index, so SQLite scanned all of it
+    for every row it joined (seconds for a few thousand leads); a keyed
+    temporary table makes each join a lookup. It lives in this connection only.
+    """
+    names = _axis_columns(axis)
+    cursor.execute(f"DROP TABLE IF EXISTS temp.{SQLITE_AXIS}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {SQLITE_AXIS} ({', '.join(f'{n} INTEGER NOT NULL' for n in names)}, "
+        "PRIMARY KEY (team_id, day)) WITHOUT ROWID"
+    )
+    marks = ", ".join(["%s"] * len(names))
+    cursor.executemany(
+        f"INSERT INTO {SQLITE_AXIS} VALUES ({marks})",  # noqa: S608 - our names, int values
+        _axis_rows(axis),
+    )
 
 
 def _values_offset(sql: Sql, alias: str, seconds: str, width: int) -> str:
@@ -296,12 +319,12 @@ def business_medians(
             for i in range(len(instants))
         )
         joins = " ".join(
-            f"LEFT JOIN axis a{i} ON a{i}.team_id = ep.team_id AND a{i}.day = {sql.day(f'ep.x{i}')}"
+            f"LEFT JOIN {SQLITE_AXIS} a{i} ON a{i}.team_id = ep.team_id "
+            f"AND a{i}.day = {sql.day(f'ep.x{i}')}"
             for i in range(len(instants))
         )
         statement = f"""
-            WITH {_values_cte(axis)},
-            src AS ({inner}),
+            WITH src AS ({inner}),
             ep AS (SELECT {g_src}, src.team_id AS team_id, {epochs} FROM src),
             bt AS (SELECT {g_ep}, {offsets} FROM ep {joins})
         """  # noqa: S608 - identifiers are ours, values are ints we built or parameters
@@ -312,6 +335,8 @@ def business_medians(
     part = ", ".join(groups)
     rows_out: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor, _hash_joins(cursor, sql.pg):
+        if not sql.pg:
+            _sqlite_axis_table(cursor, axis)
         if sql.pg:
             medians = ", ".join(
                 f"percentile_cont(0.5) WITHIN GROUP (ORDER BY d{i}), COUNT(d{i})"
