@@ -63,6 +63,8 @@ class LeadFilters:
     handoff_to: datetime | None = None
     attr: str | None = None
     answer: str | None = None
+    cadence: str | None = None
+    cadence_user: int | None = None
 
 
 def encode_cursor(lead_id: int) -> str:
@@ -159,6 +161,8 @@ def _report_drilldowns(qs: QuerySet[Lead], f: LeadFilters) -> QuerySet[Lead]:
                 end=f.handoff_to,
             )
         )
+    if f.cadence or f.cadence_user:
+        qs = qs.filter(metrics.with_cadence_step(state=f.cadence, as_of=as_of, user=f.cadence_user))
     if f.attr and "=" in f.attr:
         key, value = f.attr.split("=", 1)
         # An unknown attribute is ignored (the form reports it).

@@ -26,6 +26,8 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from leadloop.accounts.calendars import team_calendar
 from leadloop.accounts.models import Team
 from leadloop.campaigns.choices import CompanySize
+from leadloop.followup.choices import TaskStatus
+from leadloop.followup.models import CadenceTask
 from leadloop.handoff.models import Handoff
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import LeadEvent, ReasonCode
@@ -319,6 +321,46 @@ def clocks(
 def with_clock(**kwargs: Any) -> Q:
     """Leads having a clock that matches `clocks(**kwargs)`."""
     return Q(id__in=clocks(**kwargs).values("lead_id"))
+
+
+# ---------------------------------------------------------------- cadence steps
+#
+# A follow-up cadence step (seed 004) is *on time* when it was done by the
+# close of its business day; *late* when done after it, or still not done
+# past it; *skipped* when the cadence ran out first. Steps the prospect made
+# unnecessary (a reply, a rebooked meeting) count for nobody.
+
+
+def step_on_time() -> Q:
+    return Q(status=TaskStatus.DONE, done_at__lte=F("due_at"))
+
+
+def step_late(as_of: datetime) -> Q:
+    return Q(status=TaskStatus.DONE, done_at__gt=F("due_at")) | Q(
+        status=TaskStatus.PENDING, due_at__lt=as_of
+    )
+
+
+def step_skipped() -> Q:
+    return Q(status=TaskStatus.SKIPPED)
+
+
+STEP_STATES = {
+    "on_time": lambda as_of: step_on_time(),
+    "late": step_late,
+    "skipped": lambda as_of: step_skipped(),
+    "missed": lambda as_of: step_late(as_of) | step_skipped(),
+}
+
+
+def with_cadence_step(*, state: str | None, as_of: datetime, user: int | None) -> Q:
+    """Leads having a cadence step in `state` (assigned to `user`)."""
+    qs = CadenceTask.objects.all()
+    if state in STEP_STATES:
+        qs = qs.filter(STEP_STATES[state](as_of))
+    if user:
+        qs = qs.filter(assignee_id=user)
+    return Q(id__in=qs.values("lead_id"))
 
 
 # Feedback (seed 002): sales owes an outcome on every handoff.

@@ -5,9 +5,9 @@ our clients can even determine who to assign future opportunities to").
 Built on the sales side's SLA clocks, one per handoff: the accept clock
 (accepted, rejected, answered on time, business hours to accept), the
 meeting-outcome clock and the feedback clock, for clocks that started in the
-period; and on the leads handed to her in the period for outcomes and
-pipeline. The follow-up cadence's "steps done on time" joins this table when
-the cadence exists.
+period; on the follow-up cadence's steps due in the period (done on time,
+late, skipped); and on the leads handed to her in the period for outcomes
+and pipeline.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 
 from leadloop.accounts.models import Team
+from leadloop.followup.models import CadenceTask
 from leadloop.handoff.models import Handoff
 from leadloop.leads.choices import Action, Stage
 from leadloop.reports import metrics, sqltime
@@ -132,6 +133,16 @@ COLUMNS = [
     Column("feedback_given", "Feedback given", "int", "An outcome recorded (incl. rejection)."),
     Column("feedback_rate", "Feedback rate", "pct", "Handoffs with an outcome / all handoffs."),
     Column("feedback_overdue", "Feedback overdue", "int", "No outcome yet and past due, now."),
+    Column(
+        "steps_on_time",
+        "Cadence steps on time",
+        "int",
+        "Follow-up steps done by the close of their business day.",
+    ),
+    Column(
+        "steps_missed", "Cadence steps late or skipped", "int", "Done late, overdue, or skipped."
+    ),
+    Column("steps_on_time_share", "Cadence steps on time", "pct", "On time / all steps due."),
 ]
 COUNT_KEYS = (
     "received",
@@ -145,6 +156,9 @@ COUNT_KEYS = (
     "feedback_total",
     "feedback_given",
     "feedback_overdue",
+    "steps_on_time",
+    "steps_late",
+    "steps_skipped",
 )
 
 
@@ -178,8 +192,48 @@ def _clock_counts(ctx: Ctx) -> dict[int | None, dict[str, int]]:
     out: dict[int | None, dict[str, int]] = {}
     for r in rows:
         row: dict[str, Any] = dict(r)
-        out[row["user_id"]] = {k: int(row[k]) for k in COUNT_KEYS}
+        out[row["user_id"]] = {k: int(row.get(k) or 0) for k in COUNT_KEYS}
+    for user, steps in _step_counts(ctx).items():
+        out.setdefault(user, dict.fromkeys(COUNT_KEYS, 0)).update(steps)
     return out
+
+
+def _step_counts(ctx: Ctx) -> dict[int | None, dict[str, int]]:
+    """Per sales rep: cadence steps due in the window, on time, late and skipped."""
+    fl, win, now = ctx.filters, ctx.window, ctx.now
+    qs = ctx.visible(CadenceTask.objects.all(), "lead__")
+    qs = qs.filter(due_at__lt=now)  # a step not yet due counts for nobody
+    if win.start is not None:
+        qs = qs.filter(due_at__gte=win.start)
+    if win.end is not None:
+        qs = qs.filter(due_at__lt=win.end)
+    if fl.team:
+        qs = qs.filter(run__team_id=fl.team)
+    if fl.rep:
+        qs = qs.filter(assignee_id=fl.rep)
+    if fl.lead_team:
+        qs = qs.filter(lead__team_id=fl.lead_team)
+    if fl.campaign:
+        qs = qs.filter(lead__campaign_id=fl.campaign)
+    if fl.channel:
+        qs = qs.filter(lead__campaign__channel=fl.channel)
+    rows = (
+        qs.order_by()
+        .values("assignee_id")
+        .annotate(
+            steps_on_time=Count("id", filter=metrics.step_on_time()),
+            steps_late=Count("id", filter=metrics.step_late(now)),
+            steps_skipped=Count("id", filter=metrics.step_skipped()),
+        )
+    )
+    return {
+        r["assignee_id"]: {
+            "steps_on_time": int(r["steps_on_time"]),
+            "steps_late": int(r["steps_late"]),
+            "steps_skipped": int(r["steps_skipped"]),
+        }
+        for r in rows
+    }
 
 
 def _cells(c: dict[str, int], median: sqltime.Median | None, clock: dict[str, str]) -> Row:
@@ -189,6 +243,11 @@ def _cells(c: dict[str, int], median: sqltime.Median | None, clock: dict[str, st
     answered = c["accept_met"] + c["accept_late"]
     meetings = c["meetings_on_time"] + c["meetings_late"]
     late_meetings, overdue = c["meetings_late"], c["feedback_overdue"]
+    missed = c["steps_late"] + c["steps_skipped"]
+    # Cadence steps link by their rep (the clock's user) and the report's moment.
+    steps = {k: v for k, v in clock.items() if k in ("as_of", "team", "campaign", "channel")}
+    if "sla_user" in clock:
+        steps["cadence_user"] = clock["sla_user"]
     return {
         "received": Cell(c["received"], link(accept, sla_result="counted")),
         "accepted": Cell(c["accepted"], link(accept, sla_stop=Action.ACCEPT)),
@@ -214,6 +273,11 @@ def _cells(c: dict[str, int], median: sqltime.Median | None, clock: dict[str, st
         ),
         "feedback_overdue": Cell(
             overdue, link(feedback, sla_result="open_late"), tone="bad" if overdue else ""
+        ),
+        "steps_on_time": Cell(c["steps_on_time"], link(steps, cadence="on_time")),
+        "steps_missed": Cell(missed, link(steps, cadence="missed"), tone="bad" if missed else ""),
+        "steps_on_time_share": Cell(
+            metrics.share(c["steps_on_time"], c["steps_on_time"] + missed), steps
         ),
     }
 
@@ -325,7 +389,6 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         key="by_rep",
         title="By sales rep",
         columns=COLUMNS,
-        note="Follow-up cadence steps done on time: added when the cadence is built (issue 5).",
     )
     total = dict.fromkeys(COUNT_KEYS, 0)
     for rep in sorted((r for r in reps if r is not None), key=lambda r: names.get(r, "").lower()):

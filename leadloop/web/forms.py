@@ -199,6 +199,8 @@ DRILLDOWN_FIELDS: dict[str, str] = {
     "handoff_from": "Handed off from",
     "handoff_to": "Handed off to",
     "attr": "Attribute",
+    "cadence": "Cadence step",
+    "cadence_user": "Cadence step of",
     "as_of": "As of",
 }
 
@@ -221,9 +223,19 @@ def _drilldown_field(name: str, teams: set[int] | None) -> forms.Field:
         field = UserChoiceField(
             queryset=selectors.rep_choices(teams, Role.INSIDE_REP), empty_label="Anyone"
         )
-    elif name == "handoff_to_rep":
+    elif name == "handoff_to_rep" or name == "cadence_user":
         field = UserChoiceField(
             queryset=selectors.rep_choices(teams, Role.SALES_REP), empty_label="Anyone"
+        )
+    elif name == "cadence":
+        field = forms.ChoiceField(
+            choices=[
+                ("", "Any"),
+                ("on_time", "Done on time"),
+                ("late", "Late"),
+                ("skipped", "Skipped"),
+                ("missed", "Late or skipped"),
+            ]
         )
     elif name == "sla_user":
         reps = selectors.rep_choices(teams, Role.INSIDE_REP) | selectors.rep_choices(

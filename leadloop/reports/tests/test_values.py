@@ -182,6 +182,11 @@ def test_sales_accountability(data: Data) -> None:
         "feedback_given": 3,
         "feedback_rate": pytest.approx(1.0),
         "feedback_overdue": 0,
+        # A6's no-show cadence (five steps, days 1 to 5 after Fri 20) was cut short by
+        # the recycle on Mon 23 before any step was done: all five skipped.
+        "steps_on_time": 0,
+        "steps_missed": 5,
+        "steps_on_time_share": pytest.approx(0.0),
     }
     outcomes = values(report.table("outcomes"), "rep")[("Alpha_Sales",)]
     assert outcomes["leads"] == 3
@@ -192,6 +197,8 @@ def test_sales_accountability(data: Data) -> None:
     cells = report.table("by_rep").rows[0]
     assert listed(admin, cells["accepted"].link) == ids(data, "A1", "A6")
     assert listed(admin, cells["rejected"].link) == ids(data, "A5")
+    assert listed(admin, cells["steps_missed"].link) == ids(data, "A6")
+    assert listed(admin, cells["steps_on_time"].link) == set()
     out_cells = report.table("outcomes").rows[0]
     assert listed(admin, out_cells["won"].link) == ids(data, "A1")
     assert listed(admin, out_cells["leads"].link) == ids(data, "A1", "A5", "A6")
