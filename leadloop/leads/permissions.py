@@ -1,13 +1,16 @@
 """Who may see and act on a lead. Plain rules over a user and a lead.
 
-An inside rep her own leads; a sales rep the leads handed to her; a manager
-her team's (the teleprospecting team working it, or the sales team of its
-sales rep); marketing all, read-only; admin all.
+An inside rep her own leads; a sales rep the leads handed to her (also after
+she rejected them or they went back); a manager her team's (the
+teleprospecting team working it, or the sales team it was handed to);
+marketing all, read-only; admin all. Acting is narrower: see `can_act`.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
@@ -15,6 +18,9 @@ from leadloop.accounts.selectors import managed_team_ids
 from leadloop.leads.choices import Action
 from leadloop.leads.models import Lead
 from leadloop.leads.states import INSIDE_ACTIONS, SALES_ACTIONS
+
+if TYPE_CHECKING:
+    from leadloop.handoff.models import Handoff
 
 
 def visibility_filter(user: User) -> Q | None:
@@ -24,12 +30,26 @@ def visibility_filter(user: User) -> Q | None:
         return None
     if role == Role.MANAGER:
         teams = managed_team_ids(user)
-        return Q(team_id__in=teams) | Q(sales_rep__team_id__in=teams)
+        return (
+            Q(team_id__in=teams)
+            | Q(sales_rep__team_id__in=teams)
+            | Q(pk__in=_handed_to(to_rep__team_id__in=teams))
+        )
     if role == Role.INSIDE_REP:
         return Q(owner=user) | Q(handed_off_by=user)
     if role == Role.SALES_REP:
-        return Q(sales_rep=user)
+        # Hers now, and every lead ever handed to her: a lead she rejected or
+        # that went back to its inside rep stays readable, and counts in her
+        # own accountability report.
+        return Q(sales_rep=user) | Q(pk__in=_handed_to(to_rep=user))
     return Q(pk__in=[])
+
+
+def _handed_to(**lookup: object) -> QuerySet[Handoff, Any]:
+    """The ids of leads with a handoff matching `lookup`, as a subquery."""
+    from leadloop.handoff.models import Handoff
+
+    return Handoff.objects.filter(**lookup).values("lead_id")
 
 
 def can_view(user: User, lead: Lead) -> bool:

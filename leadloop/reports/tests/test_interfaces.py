@@ -259,10 +259,11 @@ def test_sales_rep_sees_her_accountability_only(data: Data) -> None:
     assert _rep_names(body, "by_rep", "rep") == {"Alpha_Sales"}
     for name in ("teleprospectors", "campaigns", "funnel", "unreachable"):
         assert api(Client(), world, world.a.sales_rep, name).status_code == 403, name
-    # A lead leaves a sales rep's view when it is rejected or recycled
-    # (visibility_filter: her current leads), so she counts only A1, still hers.
+    # Every lead ever handed to her stays in her view, rejected (A5) and
+    # recycled (A6) ones included, so her numbers are the full accounting.
     row = next(t for t in body["tables"] if t["key"] == "by_rep")["rows"][0]
-    assert (row["received"]["value"], row["accepted"]["value"]) == (1, 1)
+    assert (row["received"]["value"], row["accepted"]["value"]) == (3, 2)
+    assert row["rejected"]["value"] == 1
 
 
 def test_managers_see_their_teams_marketing_everything(data: Data) -> None:
