@@ -98,6 +98,22 @@ def sweep_figures(sweep: dict[str, Any] | None) -> list[Figure]:
     ]
 
 
+def report_figures(reports: dict[str, Any] | None) -> list[Figure]:
+    """Each report (default filters, last 365 days) against its plainest SQL aggregate."""
+    return [
+        Figure(
+            f"report_{name.replace('-', '_')}_ms",
+            f"Report {name}",
+            "ms",
+            r["seconds"] * 1000,
+            r["baseline_seconds"] * 1000,
+            "plain SQL aggregate over the same rows",
+            Target("< 1000 ms at 1M leads", "max_value", 1000, min_leads=1_000_000),
+        )
+        for name, r in (reports or {}).items()
+    ]
+
+
 def build_figures(
     *,
     copy: dict[str, Any],
@@ -105,6 +121,7 @@ def build_figures(
     api: dict[str, Any],
     transitions: dict[str, Any],
     sweep: dict[str, Any] | None = None,
+    reports: dict[str, Any] | None = None,
 ) -> list[Figure]:
     """The report's rows, from what the parts measured."""
     intake, bare_post = api["phases"]["intake"], api["phases"]["bare_post"]
@@ -212,6 +229,7 @@ def build_figures(
             raw["p99_ms"],
             "raw UPDATE of the lead row",
         ),
+        *report_figures(reports),
         *sweep_figures(sweep),
     ]
 
@@ -269,7 +287,7 @@ def format_table(report: dict[str, Any]) -> str:
     if any(f["ok"] is not None and not f["target_applies"] for f in report["figures"].values()):
         lines.append(
             "(yes)/(NO): a target stated for another run (100,000 leads on PostgreSQL; "
-            "1,000,000 leads for seeding memory), shown for information."
+            "1,000,000 leads for seeding memory and reports), shown for information."
         )
     for warning in report.get("warnings", []):
         lines.append(f"warning: {warning}")

@@ -461,6 +461,13 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             log(f"transitions: {n} start_work and {n} raw UPDATEs")
             transitions = run_worker("transitions", env, "--count", str(n), log=log)
             api = measure_api(env, api_setup, options, workdir, log)
+            log("reports: each one and its plainest SQL baseline, best of 3")
+            reports = run_worker("reports", env, log=log)
+            for name, r in reports.items():
+                log(
+                    f"report {name}: {r['seconds'] * 1000:,.0f} ms "
+                    f"(baseline {r['baseline_seconds'] * 1000:,.0f} ms)"
+                )
             sweep = None
             if options.sweep_leads:
                 # Last: it adds its open leads to the database the other parts measured.
@@ -475,7 +482,9 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             log(f"kept the SQLite database in {workdir} (--keep)")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    figures = build_figures(copy=copy, seed=seed, api=api, transitions=transitions, sweep=sweep)
+    figures = build_figures(
+        copy=copy, seed=seed, api=api, transitions=transitions, sweep=sweep, reports=reports
+    )
     finished = timezone.now()
     report = {
         "version": 1,
@@ -501,6 +510,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "api": api,
             "api_user": {k: api_setup[k] for k in ("user", "role", "campaign", "leads_in_table")},
             "transitions": transitions,
+            "reports": reports,
             "sweep": sweep,
         },
         "warnings": _warnings(api, seed),

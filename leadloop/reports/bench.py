@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
@@ -35,8 +35,33 @@ def _in(values: Any) -> str:
     return ", ".join(f"'{v}'" for v in sorted(str(x) for x in values))
 
 
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
 def _t(moment: datetime) -> str:
-    return f"'{moment.isoformat()}'"
+    """A timestamp literal as the database stores them (SQLite: naive UTC text)."""
+    if _pg():
+        return f"'{moment.isoformat()}'"
+    return f"'{moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')}'"
+
+
+def _month(column: str) -> str:
+    return f"date_trunc('month', {column})" if _pg() else f"strftime('%Y-%m', {column})"
+
+
+def _each_grouped(table: str, where: str, columns: list[str]) -> str:
+    """One count per value of each column: GROUPING SETS, or a UNION on SQLite."""
+    if _pg():
+        sets = ", ".join(f"({c})" for c in columns)
+        return (
+            f"SELECT {', '.join(columns)}, count(*) FROM {table} WHERE {where} "  # noqa: S608
+            f"GROUP BY GROUPING SETS ({sets})"
+        )
+    return " UNION ALL ".join(
+        f"SELECT '{c}', {c}, count(*) FROM {table} WHERE {where} GROUP BY {c}"  # noqa: S608
+        for c in columns
+    )
 
 
 LEAD = Lead._meta.db_table
@@ -77,16 +102,15 @@ BASELINES: dict[str, Baseline] = {
     ),
     "reasons": lambda start, end: (
         f"SELECT stage, reason_code_id, owner_id, sales_rep_id, campaign_id, "  # noqa: S608
-        f"date_trunc('month', stage_changed_at), count(*) FROM {LEAD} "
+        f"{_month('stage_changed_at')}, count(*) FROM {LEAD} "
         f"WHERE stage IN ({_in([Stage.DISQUALIFIED, Stage.DISQUALIFIED_BY_SALES, Stage.LOST])}) "
         f"AND stage_changed_at >= {_t(start)} AND stage_changed_at < {_t(end)} "
         f"GROUP BY 1, 2, 3, 4, 5, 6"
     ),
-    "unreachable": lambda start, end: (
-        f"SELECT industry, country, revenue_band, title, count(*) FROM {LEAD} "  # noqa: S608
-        f"WHERE created_at >= {_t(start)} AND created_at < {_t(end)} "
-        f"AND stage IN ({_in(CLOSED_STAGES)}) "
-        f"GROUP BY GROUPING SETS ((industry), (country), (revenue_band), (title))"
+    "unreachable": lambda start, end: _each_grouped(
+        LEAD,
+        f"created_at >= {_t(start)} AND created_at < {_t(end)} AND stage IN ({_in(CLOSED_STAGES)})",
+        ["industry", "country", "revenue_band", "title"],
     ),
 }
 

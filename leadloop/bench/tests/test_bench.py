@@ -31,6 +31,14 @@ FIGURES = {
     "transition_p50_ms",
     "transition_p99_ms",
     "sla_sweep_ms",
+    "report_sla_ms",
+    "report_aging_ms",
+    "report_sales_accountability_ms",
+    "report_teleprospectors_ms",
+    "report_campaigns_ms",
+    "report_funnel_ms",
+    "report_reasons_ms",
+    "report_unreachable_ms",
 }
 TINY = {"leads": 300, "requests": 60, "concurrency": 4, "transitions": 20, "sweep_leads": 2000}
 

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from leadloop.bench import measures, sweep
 
 RESULT_PREFIX = "BENCH-RESULT "
-PARTS = ("info", "copy", "seed", "prepare-api", "transitions", "sweep")
+PARTS = ("info", "copy", "seed", "prepare-api", "transitions", "reports", "sweep")
 
 
 class Command(BaseCommand):
@@ -40,6 +40,10 @@ class Command(BaseCommand):
             )
         elif part == "prepare-api":
             result = measures.prepare_api()
+        elif part == "reports":
+            from leadloop.reports.bench import measure_reports
+
+            result = measure_reports(repeat=3)
         elif part == "sweep":
             result = sweep.measure_sweep(open_leads=options["open_leads"])
         else:
