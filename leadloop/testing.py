@@ -111,6 +111,7 @@ REFERENCE_DATA = [
     ("leadloop.leads.migrations.0002_default_reason_codes", "create_reason_codes"),
     ("leadloop.handoff.migrations.0002_bant", "create_bant"),
     ("leadloop.campaigns.migrations.0002_default_source_policies", "create_default_policies"),
+    ("leadloop.followup.migrations.0002_default_no_show_cadence", "create_default"),
 ]
 
 

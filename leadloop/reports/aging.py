@@ -20,7 +20,7 @@ from leadloop.leads.states import INSIDE_OPEN, OPEN_STAGES
 from leadloop.reports import metrics
 from leadloop.reports.common import Ctx, rep_lead_field, user_names
 from leadloop.reports.filters import ReportFilters
-from leadloop.reports.result import Bar, Cell, Chart, Column, Report, Row, Table, link
+from leadloop.reports.result import Cell, Chart, Column, Report, Row, Table, bar, link
 from leadloop.reports.scope import Viewer
 
 NAME = "aging"
@@ -129,12 +129,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         kind="stacked",
         title="Open leads by stage, stacked by age",
         bars=[
-            Bar(
-                label=str(row["stage"].value),
-                value=float(row[f"b{i}"].value or 0),
-                link=row[f"b{i}"].link,
-                series=f"{label} days",
-            )
+            bar(row, "stage", f"b{i}", series=f"{label} days")
             for row in matrix.rows
             for i, (label, _, _) in enumerate(buckets)
         ],

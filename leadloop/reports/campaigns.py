@@ -23,7 +23,7 @@ from leadloop.leads.choices import Stage
 from leadloop.reports import metrics
 from leadloop.reports.common import Ctx, rep_lead_field
 from leadloop.reports.filters import ReportFilters, team_kind
-from leadloop.reports.result import Bar, Cell, Chart, Column, Report, Row, Table, link
+from leadloop.reports.result import Cell, Chart, Column, Report, Row, Table, bar, link
 from leadloop.reports.scope import Viewer
 
 NAME = "campaigns"
@@ -199,11 +199,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         title="Cost per qualified lead, by campaign",
         unit="money",
         bars=[
-            Bar(
-                label=str(row["campaign"].value),
-                value=float(row["cost_per_qualified"].value or 0),
-                link=row["cost_per_qualified"].link,
-            )
+            bar(row, "campaign", "cost_per_qualified")
             for row in campaign_table.rows
             if row["cost_per_qualified"].value is not None
         ],

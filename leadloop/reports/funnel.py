@@ -28,7 +28,7 @@ from leadloop.leads.models import Lead, LeadEvent
 from leadloop.reports import metrics, sqltime
 from leadloop.reports.common import Ctx, campaigns, rep_lead_field, team_names
 from leadloop.reports.filters import BREAKDOWNS, ReportFilters
-from leadloop.reports.result import Bar, Cell, Chart, Column, Report, Row, Table, link
+from leadloop.reports.result import Cell, Chart, Column, Report, Row, Table, bar, link
 from leadloop.reports.scope import Viewer
 
 NAME = "funnel"
@@ -271,12 +271,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     chart = Chart(
         kind="bars",
         title="Leads reaching each step",
-        bars=[
-            Bar(
-                label=str(r["step"].value), value=float(r["leads"].value or 0), link=r["leads"].link
-            )
-            for r in steps_table.rows
-        ],
+        bars=[bar(r, "step", "leads") for r in steps_table.rows],
     )
     return Report(
         name=NAME,

@@ -80,6 +80,14 @@ class Bar:
         return lead_list_url(self.link) if self.link is not None else None
 
 
+def bar(row: Mapping[str, Cell], label: str, value: str, *, series: str = "") -> Bar:
+    """The bar of one table cell: labelled by another cell of its row, linked like the cell."""
+    cell = row[value]
+    return Bar(
+        label=str(row[label].value), value=float(cell.value or 0), link=cell.link, series=series
+    )
+
+
 @dataclass(frozen=True)
 class Chart:
     """Data for one server-rendered SVG chart (`reports.charts.render`)."""

@@ -26,7 +26,7 @@ from leadloop.leads.choices import Action, Stage
 from leadloop.reports import metrics, sqltime
 from leadloop.reports.common import Ctx, team_names, user_names, user_teams
 from leadloop.reports.filters import ReportFilters
-from leadloop.reports.result import Bar, Cell, Chart, Column, Report, Row, Table, link
+from leadloop.reports.result import Cell, Chart, Column, Report, Row, Table, bar, link
 from leadloop.reports.scope import Viewer
 from leadloop.reports.sqlagg import distinct_pairs_by, flag
 from leadloop.sla.choices import ClockKind
@@ -422,11 +422,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         unit="pct",
         reference=1.0,
         bars=[
-            Bar(
-                label=str(row["rep"].value),
-                value=float(row["feedback_rate"].value or 0),
-                link=row["feedback_rate"].link,
-            )
+            bar(row, "rep", "feedback_rate")
             for row in table.rows
             if row["feedback_rate"].value is not None
         ],

@@ -26,7 +26,7 @@ from leadloop.leads.models import Lead
 from leadloop.reports import metrics, reasons
 from leadloop.reports.common import Ctx, team_names, user_names, user_teams
 from leadloop.reports.filters import ReportFilters
-from leadloop.reports.result import Bar, Cell, Chart, Column, Report, Row, Table, link
+from leadloop.reports.result import Cell, Chart, Column, Report, Row, Table, bar, link
 from leadloop.reports.sales import outcome_table
 from leadloop.reports.scope import Viewer
 
@@ -242,14 +242,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         kind="bars",
         title="Qualified leads per week",
         unit="ratio",
-        bars=[
-            Bar(
-                label=str(row["rep"].value),
-                value=float(row["qualified_per_week"].value or 0),
-                link=row["qualified_per_week"].link,
-            )
-            for row in table.rows
-        ],
+        bars=[bar(row, "rep", "qualified_per_week") for row in table.rows],
     )
     return Report(
         name=NAME,
