@@ -131,6 +131,24 @@ def _event_insert(sql: _Sql, kind: str, extra_json: str, join: str, where: str) 
     )
 
 
+def _breach_events(sql: _Sql, where: str) -> str:
+    """The breach event of every clock and, where its team has a manager, the escalation
+    event: one INSERT reading the clocks once."""
+    t = sql.t
+    data = f"{sql.json_object}('clock', c.kind, 'clock_id', c.id)"
+    escalated = f"{sql.json_object}('clock', c.kind, 'clock_id', c.id, 'to', tm.manager_id)"
+    return (
+        f"INSERT INTO {t['event']} (lead_id, kind, action, at, actor_id, from_stage, to_stage, "
+        "reason_code_id, data) "
+        f"SELECT c.lead_id, e.kind, '', %s, NULL, '', '', NULL, "
+        f"CASE e.kind WHEN '{EventKind.SLA_BREACHED}' THEN {data} ELSE {escalated} END "
+        f"FROM {t['clock']} c LEFT JOIN {t['team']} tm ON tm.id = c.team_id "
+        f"CROSS JOIN (SELECT '{EventKind.SLA_BREACHED}' AS kind, 0 AS n "
+        f"UNION ALL SELECT '{EventKind.ESCALATED}', 1) e "
+        f"WHERE {where} AND (e.n = 0 OR tm.manager_id IS NOT NULL) ORDER BY c.id, e.n"
+    )
+
+
 def _notification_insert(
     sql: _Sql, kind: str, recipient: str, join: str, where: str, group: str = ""
 ) -> str:
@@ -161,11 +179,7 @@ def _record_breaches(sql: _Sql, ids: list[int], now: datetime, result: SweepResu
     where, param = sql.ids("c", ids)
     manager = f"JOIN {t['team']} tm ON tm.id = c.team_id AND tm.manager_id IS NOT NULL"
     with connection.cursor() as cur:
-        cur.execute(_event_insert(sql, EventKind.SLA_BREACHED, "", "", where), [now, param])
-        cur.execute(
-            _event_insert(sql, EventKind.ESCALATED, ", 'to', tm.manager_id", manager, where),
-            [now, param],
-        )
+        cur.execute(_breach_events(sql, where), [now, param])
         cur.execute(
             _notification_insert(
                 sql,
