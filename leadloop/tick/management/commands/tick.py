@@ -1,4 +1,4 @@
-"""`leadloop tick [--now ISO]`: run one tick (SLA sweep, digests, queued emails) now."""
+"""`leadloop tick [--now ISO]`: run one tick (SLA sweep, follow-up, digests, emails) now."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ def parse_now(text: str | None) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Run one tick: SLA breaches, at-risk warnings, escalations, digests, queued emails."
+    help = (
+        "Run one tick: SLA breaches, at-risk warnings, escalations, follow-up recycling, "
+        "late steps and purgatory, digests, queued emails."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--now", help="the time to run at (ISO 8601 with offset); default now")
@@ -38,9 +41,11 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict()))
             return
-        s = result.sweep
+        s, f = result.sweep, result.followup
         self.stdout.write(
             f"Tick at {result.now.isoformat()}: {s.breached} breached, {s.escalated} escalated, "
             f"{s.warned} at risk, {s.notifications} notifications; "
+            f"follow-up: {f.recycled} recycled, {f.late} steps late, "
+            f"{f.purgatory_flagged} in purgatory; "
             f"{result.emails} emails and {result.digests} digests sent."
         )
