@@ -178,14 +178,14 @@ class ClockBook:
         late = c.due < end if stopped is not None else c.due <= self.now
         if late:
             breached = c.due
-            event = self.event(lead, str(EventKind.SLA_BREACHED), c.due, self._data(c))
-            self._notify(c.user_id, NotificationKind.SLA_BREACHED, lead, c, event, c.due)
+            # As the sweep writes it: one event, naming the manager it escalated to.
             manager = c.team.team.manager_id
-            if manager is not None:
-                escalated = c.due
-                event = self.event(lead, str(EventKind.ESCALATED), c.due, self._data(c, to=manager))
-                if manager != c.user_id:
-                    self._notify(manager, NotificationKind.ESCALATION, lead, c, event, c.due)
+            escalated = c.due if manager is not None else None
+            data = self._data(c) if manager is None else self._data(c, to=manager)
+            event = self.event(lead, str(EventKind.SLA_BREACHED), c.due, data)
+            self._notify(c.user_id, NotificationKind.SLA_BREACHED, lead, c, event, c.due)
+            if manager is not None and manager != c.user_id:
+                self._notify(manager, NotificationKind.ESCALATION, lead, c, event, c.due)
         if late:
             result = ClockResult.BREACHED
         elif stopped is None:

@@ -55,6 +55,8 @@ class EventKind(models.TextChoices):
     ACTIVITY = "activity", "Activity logged"
     SLA_BREACHED = "sla_breached", "SLA breached"
     SLA_AT_RISK = "sla_at_risk", "SLA at risk"
+    # Written before a breach event named its escalation (`to`) itself; kept
+    # so that older histories still read right.
     ESCALATED = "escalated", "Escalated"
     SCORE_CHANGED = "score_changed", "Score changed"
     QUALIFICATION = "qualification", "Qualification answered"

@@ -195,8 +195,9 @@ class LeadEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [
+            # No (kind, at) index: nothing reads events by kind across leads, and
+            # the SLA sweep writes thousands of events a minute.
             models.Index(fields=["lead", "at"], name="event_lead_at"),
-            models.Index(fields=["kind", "at"], name="event_kind_at"),
             # Reports ask "which leads had an accept (a win, ...) since X": the
             # lead id in the index answers that from the index alone.
             models.Index(fields=["action", "at", "lead"], name="event_action_at"),

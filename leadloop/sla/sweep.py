@@ -3,8 +3,9 @@
 It follows the healthchecks sweeper: due clocks are found through partial
 indexes on running clocks, claimed with a conditional UPDATE ... RETURNING
 (`result = ''` re-checked on the row, so a clock is claimed once however
-many sweeps run), and only the claimed rows get their events and
-notifications, written with INSERT ... SELECT in the same transaction. On
+many sweeps run), and only the claimed rows get their events (one
+INSERT ... SELECT, one row per clock) and notifications (a handful of rows,
+one per person) in the same transaction. On
 PostgreSQL two workers sweeping at once take disjoint rows (FOR UPDATE SKIP
 LOCKED); on SQLite the IMMEDIATE transaction serializes them. Every batch is
 one transaction, so a sweep that dies halfway leaves whole batches done and
@@ -12,13 +13,14 @@ the rest still due for the next run.
 
 Raw SQL on purpose: the ORM has no UPDATE ... RETURNING or INSERT ... SELECT,
 and building tens of thousands of model instances per minute is what made a
-Python sweep miss the one-second target.
+Python sweep slow. `leadloop bench` times it against a raw UPDATE.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +30,7 @@ from django.db import connection, transaction
 from leadloop.accounts.models import Team, User
 from leadloop.leads.choices import EventKind
 from leadloop.leads.models import LeadEvent
-from leadloop.notifications.choices import NotificationKind
+from leadloop.notifications.choices import EmailState, NotificationKind
 from leadloop.notifications.models import Notification
 from leadloop.notifications.services import EMAIL_STATE_FOR_MODE, queue_email_delivery
 from leadloop.sla.choices import ClockResult
@@ -68,12 +70,7 @@ class _Sql:
         self.pg = connection.vendor == "postgresql"
         self.lock = "FOR UPDATE SKIP LOCKED" if self.pg else ""
         self.json_object = "jsonb_build_object" if self.pg else "json_object"
-        self.empty_json = "'{}'::jsonb" if self.pg else "'{}'"
         self.t = _tables()
-        modes = " ".join(
-            f"WHEN '{mode}' THEN '{state}'" for mode, state in EMAIL_STATE_FOR_MODE.items()
-        )
-        self.email_state = f"CASE {{u}}.notify_mode {modes} ELSE 'off' END"
 
     def ids(self, alias: str, ids: list[int]) -> tuple[str, Any]:
         """`alias.id` in a list, as one parameter whatever its length."""
@@ -82,10 +79,21 @@ class _Sql:
         return f"{alias}.id IN (SELECT value FROM json_each(%s))", json.dumps(ids)
 
 
-def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> tuple[list[int], int]:
-    """Mark up to `limit` due clocks breached (or at risk): the ids this call won, and how
-    many of those it escalated."""
+@dataclass(frozen=True)
+class _Claimed:
+    """A clock this sweep won, with what its event and notifications need."""
+
+    id: int
+    lead_id: int
+    user_id: int | None
+    team_id: int
+    escalated: bool
+
+
+def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> list[_Claimed]:
+    """Mark up to `limit` due clocks breached (or at risk); the clocks this call won."""
     t = sql.t
+    returning = "RETURNING id, lead_id, user_id, team_id"
     # The pick is a MATERIALIZED CTE: as a plain IN (subquery) PostgreSQL may
     # run the LIMITed, SKIP LOCKED pick more than once and claim more rows.
     if warn:
@@ -96,7 +104,7 @@ def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> tuple[list[in
         statement = (
             f"WITH picked AS MATERIALIZED ({pick}) "
             f"UPDATE {t['clock']} SET warned_at = %s WHERE id IN (SELECT id FROM picked) "
-            "AND result = '' AND warned_at IS NULL RETURNING id, NULL"
+            f"AND result = '' AND warned_at IS NULL {returning}, NULL"
         )
         params: list[Any] = [now, now, limit, now]
     else:
@@ -111,116 +119,108 @@ def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> tuple[list[in
             f"UPDATE {t['clock']} SET result = '{ClockResult.BREACHED.value}', breached_at = %s, "
             f"escalated_at = CASE WHEN EXISTS (SELECT 1 FROM {t['team']} tm "
             "WHERE tm.id = team_id AND tm.manager_id IS NOT NULL) THEN %s END "
-            "WHERE id IN (SELECT id FROM picked) AND result = '' RETURNING id, escalated_at"
+            f"WHERE id IN (SELECT id FROM picked) AND result = '' {returning}, escalated_at"
         )
         params = [now, limit, now, now]
     with connection.cursor() as cur:
         cur.execute(statement, params)
         rows = cur.fetchall()
-    return sorted(row[0] for row in rows), sum(row[1] is not None for row in rows)
+    claimed = [_Claimed(r[0], r[1], r[2], r[3], escalated=r[4] is not None) for r in rows]
+    return sorted(claimed, key=lambda c: c.id)
 
 
-def _event_insert(sql: _Sql, kind: str, extra_json: str, join: str, where: str) -> str:
+def _insert_events(sql: _Sql, kind: str, ids: list[int], now: datetime) -> None:
+    """One event per clock, read from the clock rows in one INSERT ... SELECT; a breach
+    that was escalated names the manager it went to (`to`), so the lead's history
+    says both in one line and the sweep writes one row per breach, not two."""
     t = sql.t
-    return (
+    where, param = sql.ids("c", ids)
+    data = f"{sql.json_object}('clock', c.kind, 'clock_id', c.id)"
+    escalated = f"{sql.json_object}('clock', c.kind, 'clock_id', c.id, 'to', tm.manager_id)"
+    statement = (
         f"INSERT INTO {t['event']} (lead_id, kind, action, at, actor_id, from_stage, to_stage, "
         "reason_code_id, data) "
         f"SELECT c.lead_id, '{kind}', '', %s, NULL, '', '', NULL, "
-        f"{sql.json_object}('clock', c.kind, 'clock_id', c.id{extra_json}) "
-        f"FROM {t['clock']} c {join} WHERE {where} ORDER BY c.id"
-    )
-
-
-def _breach_events(sql: _Sql, where: str) -> str:
-    """The breach event of every clock and, where its team has a manager, the escalation
-    event: one INSERT reading the clocks once."""
-    t = sql.t
-    data = f"{sql.json_object}('clock', c.kind, 'clock_id', c.id)"
-    escalated = f"{sql.json_object}('clock', c.kind, 'clock_id', c.id, 'to', tm.manager_id)"
-    return (
-        f"INSERT INTO {t['event']} (lead_id, kind, action, at, actor_id, from_stage, to_stage, "
-        "reason_code_id, data) "
-        f"SELECT c.lead_id, e.kind, '', %s, NULL, '', '', NULL, "
-        f"CASE e.kind WHEN '{EventKind.SLA_BREACHED}' THEN {data} ELSE {escalated} END "
+        f"CASE WHEN c.escalated_at IS NOT NULL AND tm.manager_id IS NOT NULL "
+        f"THEN {escalated} ELSE {data} END "
         f"FROM {t['clock']} c LEFT JOIN {t['team']} tm ON tm.id = c.team_id "
-        f"CROSS JOIN (SELECT '{EventKind.SLA_BREACHED}' AS kind, 0 AS n "
-        f"UNION ALL SELECT '{EventKind.ESCALATED}', 1) e "
-        f"WHERE {where} AND (e.n = 0 OR tm.manager_id IS NOT NULL) ORDER BY c.id, e.n"
+        f"WHERE {where} ORDER BY c.id"
     )
+    with connection.cursor() as cur:
+        cur.execute(statement, [now, param])
 
 
-def _notification_insert(
-    sql: _Sql, kind: str, recipient: str, join: str, where: str, group: str = ""
-) -> str:
-    """One notification per recipient and batch: about the lead when there is one clock,
-    a count (and the team, for managers) when there are several.
+def _notifications(
+    kind: str, groups: dict[tuple[int, int | None], list[_Claimed]], now: datetime
+) -> list[Notification]:
+    """One notification per recipient (and team, for a manager) and batch: about the
+    lead when there is one clock, a count when there are several.
 
-    A manager whose team misses 300 first contacts in a minute wants one message
-    saying so, not 300; the events on each lead still record every breach.
+    A manager whose team misses 300 first contacts in a minute wants one
+    message saying so, not 300; the events on each lead still record every
+    breach. Grouped here from the claimed rows rather than in SQL: a few
+    thousand tuples in memory cost less than reading the clocks again.
     """
-    t = sql.t
-    extra = f", 'team', {group}" if group else ""
-    return (
-        f"INSERT INTO {t['note']} (user_id, kind, lead_id, clock_id, event_id, data, created_at, "
-        "read_at, email_state, emailed_at) "
-        f"SELECT {recipient}, '{kind}', "
-        "CASE WHEN count(*) = 1 THEN min(c.lead_id) END, "
-        "CASE WHEN count(*) = 1 THEN min(c.id) END, NULL, "
-        f"{sql.json_object}('count', count(*){extra}), %s, NULL, "
-        f"{sql.email_state.format(u='u')}, NULL "
-        f"FROM {t['clock']} c {join} WHERE {where} AND u.is_active "
-        f"GROUP BY {recipient}, u.notify_mode{', ' + group if group else ''} "
-        f"ORDER BY {recipient}"
+    if not groups:
+        return []
+    recipients = {user_id for user_id, _ in groups}
+    modes = dict(
+        User.objects.filter(pk__in=recipients, is_active=True).values_list("pk", "notify_mode")
     )
-
-
-def _record_breaches(sql: _Sql, ids: list[int], now: datetime, result: SweepResult) -> None:
-    t = sql.t
-    where, param = sql.ids("c", ids)
-    manager = f"JOIN {t['team']} tm ON tm.id = c.team_id AND tm.manager_id IS NOT NULL"
-    with connection.cursor() as cur:
-        cur.execute(_breach_events(sql, where), [now, param])
-        cur.execute(
-            _notification_insert(
-                sql,
-                NotificationKind.SLA_BREACHED,
-                "c.user_id",
-                f"JOIN {t['user']} u ON u.id = c.user_id",
-                where,
-            ),
-            [now, param],
+    rows = []
+    for (user_id, team_id), clocks in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or 0)):
+        if user_id not in modes:
+            continue
+        one = clocks[0] if len(clocks) == 1 else None
+        data: dict[str, Any] = {"count": len(clocks)}
+        if team_id is not None:
+            data["team"] = team_id
+        rows.append(
+            Notification(
+                user_id=user_id,
+                kind=kind,
+                lead_id=one.lead_id if one else None,
+                clock_id=one.id if one else None,
+                data=data,
+                created_at=now,
+                email_state=EMAIL_STATE_FOR_MODE.get(modes[user_id], EmailState.OFF),
+            )
         )
-        result.notifications += cur.rowcount
-        cur.execute(
-            _notification_insert(
-                sql,
-                NotificationKind.ESCALATION,
-                "tm.manager_id",
-                f"{manager} JOIN {t['user']} u ON u.id = tm.manager_id",
-                where + " AND (c.user_id IS NULL OR c.user_id <> tm.manager_id)",
-                group="tm.id",
-            ),
-            [now, param],
-        )
-        result.notifications += cur.rowcount
+    return Notification.objects.bulk_create(rows)
 
 
-def _record_warnings(sql: _Sql, ids: list[int], now: datetime, result: SweepResult) -> None:
-    t = sql.t
-    where, param = sql.ids("c", ids)
-    with connection.cursor() as cur:
-        cur.execute(_event_insert(sql, EventKind.SLA_AT_RISK, "", "", where), [now, param])
-        cur.execute(
-            _notification_insert(
-                sql,
-                NotificationKind.SLA_AT_RISK,
-                "c.user_id",
-                f"JOIN {t['user']} u ON u.id = c.user_id",
-                where,
-            ),
-            [now, param],
-        )
-        result.notifications += cur.rowcount
+def _by_owner(claimed: list[_Claimed]) -> dict[tuple[int, int | None], list[_Claimed]]:
+    groups: dict[tuple[int, int | None], list[_Claimed]] = defaultdict(list)
+    for c in claimed:
+        if c.user_id is not None:
+            groups[(c.user_id, None)].append(c)
+    return groups
+
+
+def _by_manager(claimed: list[_Claimed]) -> dict[tuple[int, int | None], list[_Claimed]]:
+    """Escalations go to each team's manager, unless the clock was her own."""
+    teams = {c.team_id for c in claimed if c.escalated}
+    managers = dict(
+        Team.objects.filter(pk__in=teams, manager__isnull=False).values_list("pk", "manager_id")
+    )
+    groups: dict[tuple[int, int | None], list[_Claimed]] = defaultdict(list)
+    for c in claimed:
+        manager = managers.get(c.team_id) if c.escalated else None
+        if manager is not None and manager != c.user_id:
+            groups[(manager, c.team_id)].append(c)
+    return groups
+
+
+def _record(sql: _Sql, claimed: list[_Claimed], now: datetime, *, warn: bool) -> int:
+    """The events and notifications of the clocks one batch won; how many notifications."""
+    ids = [c.id for c in claimed]
+    if warn:
+        _insert_events(sql, EventKind.SLA_AT_RISK, ids, now)
+        return len(_notifications(NotificationKind.SLA_AT_RISK, _by_owner(claimed), now))
+    _insert_events(sql, EventKind.SLA_BREACHED, ids, now)
+    told = _notifications(NotificationKind.SLA_BREACHED, _by_owner(claimed), now)
+    told += _notifications(NotificationKind.ESCALATION, _by_manager(claimed), now)
+    return len(told)
 
 
 def sla_sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> SweepResult:
@@ -232,18 +232,17 @@ def sla_sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> SweepResult:
     for warn in (False, True):
         while True:
             with transaction.atomic():
-                ids, escalated = _claim(sql, now=now, limit=batch_size, warn=warn)
-                if ids:
+                claimed = _claim(sql, now=now, limit=batch_size, warn=warn)
+                if claimed:
                     result.batches += 1
                     if warn:
-                        result.warned += len(ids)
-                        _record_warnings(sql, ids, now, result)
+                        result.warned += len(claimed)
                     else:
-                        result.breached += len(ids)
-                        result.escalated += escalated
-                        _record_breaches(sql, ids, now, result)
+                        result.breached += len(claimed)
+                        result.escalated += sum(c.escalated for c in claimed)
+                    result.notifications += _record(sql, claimed, now, warn=warn)
                     queue_email_delivery()
-            if len(ids) < batch_size:
+            if len(claimed) < batch_size:
                 break
     if result.breached or result.warned:
         log.info("sla sweep", extra={"now": now.isoformat(), **result.as_dict()})

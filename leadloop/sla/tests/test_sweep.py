@@ -40,11 +40,14 @@ def test_breach_is_recorded_escalated_and_notified_once(world: World) -> None:
     assert clock.result == ClockResult.BREACHED
     assert clock.breached_at == due and clock.escalated_at == due
     assert clock.stopped_at is None  # still open: the lead still needs a call
+    # One event says both: breached, and escalated to the team's manager.
     [breach] = events(EventKind.SLA_BREACHED)
-    assert breach.lead_id == lead.pk
-    assert breach.data == {"clock": ClockKind.FIRST_CONTACT, "clock_id": clock.pk}
-    [escalation] = events(EventKind.ESCALATED)
-    assert escalation.data["to"] == world.a.tele_manager.pk
+    assert breach.lead_id == lead.pk and not events(EventKind.ESCALATED)
+    assert breach.data == {
+        "clock": ClockKind.FIRST_CONTACT,
+        "clock_id": clock.pk,
+        "to": world.a.tele_manager.pk,
+    }
     notes = {
         (n.user_id, n.kind) for n in Notification.objects.exclude(kind=NotificationKind.SLA_AT_RISK)
     }
@@ -110,7 +113,9 @@ def test_no_manager_means_no_escalation(world: World) -> None:
     lead = make_lead(world.a, owner=world.a.inside)
     result = sla_sweep(now=first_contact(lead).due_at)
     assert (result.breached, result.escalated) == (1, 0)
-    assert not events(EventKind.ESCALATED)
+    [breach] = events(EventKind.SLA_BREACHED)
+    assert "to" not in breach.data
+    assert not Notification.objects.filter(kind=NotificationKind.ESCALATION).exists()
     assert first_contact(lead).escalated_at is None
 
 
@@ -136,16 +141,16 @@ def test_a_sweep_that_fails_halfway_leaves_whole_batches_and_reruns_cleanly(
 ) -> None:
     leads = [make_lead(world.a, owner=world.a.inside) for _ in range(4)]
     later = max(first_contact(lead).due_at for lead in leads)
-    real = sweep_module._record_breaches
+    real = sweep_module._record
     calls = {"n": 0}
 
-    def flaky(*args: Any) -> None:
+    def flaky(*args: Any, **kwargs: Any) -> int:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("database went away")
-        real(*args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(sweep_module, "_record_breaches", flaky)
+    monkeypatch.setattr(sweep_module, "_record", flaky)
     with pytest.raises(RuntimeError):
         sla_sweep(now=later, batch_size=2)
     # The first batch is whole; the second rolled back with its claim.
@@ -154,7 +159,7 @@ def test_a_sweep_that_fails_halfway_leaves_whole_batches_and_reruns_cleanly(
         == 2
     )
     assert LeadEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 2
-    monkeypatch.setattr(sweep_module, "_record_breaches", real)
+    monkeypatch.setattr(sweep_module, "_record", real)
     assert sla_sweep(now=later, batch_size=2).breached == 2
     assert LeadEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 4
     # One notification per batch for the rep, counting the leads it is about.
@@ -179,6 +184,7 @@ def test_many_breaches_make_one_notification_per_person(world: World) -> None:
     [boss] = Notification.objects.filter(kind=NotificationKind.ESCALATION)
     assert boss.user_id == world.a.tele_manager.pk
     assert boss.data == {"count": 3, "team": world.a.tele.pk}
-    # Every breach is still an event on its lead.
-    assert LeadEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 3
-    assert LeadEvent.objects.filter(kind=EventKind.ESCALATED).count() == 3
+    # Every breach is still an event on its lead, naming whom it was escalated to.
+    breaches = events(EventKind.SLA_BREACHED)
+    assert sorted(e.lead_id for e in breaches) == sorted(lead.pk for lead in leads)
+    assert {e.data["to"] for e in breaches} == {world.a.tele_manager.pk}

@@ -108,4 +108,5 @@ def test_a_real_worker_sends_queued_email_and_runs_the_tick(queue: str, tworld: 
         ), f"the {queue} worker did not run the tick"
     finally:
         consumer.stop(graceful=True)
-    assert LeadEvent.objects.filter(lead=lead, kind=EventKind.ESCALATED).count() == 2
+    breaches = LeadEvent.objects.filter(lead=lead, kind=EventKind.SLA_BREACHED)
+    assert [e.data["to"] for e in breaches] == [tworld.a.tele_manager.pk] * 2
