@@ -57,6 +57,10 @@ from leadloop.leads.models import ReasonCode
 __all__ = ["DEMO_PASSWORD", "SeedSummary", "demo_logins", "seed_demo"]
 
 # Leads arrive on weekends too, but far fewer (web forms only, in practice).
+# The demo's size: with about 4% of leads qualified, a few handoffs a day, so
+# that queues, sales inboxes, cadence tasks and purgatory all have work on the
+# day the demo opens.
+DEMO_LEADS = 12_000
 _WEEKDAY_FACTOR = (1.0, 1.0, 1.0, 1.0, 0.9, 0.18, 0.12)
 _CAMPAIGN_BITS = 6  # a lead's arrival is packed as (epoch << 6) | campaign index
 # Writer connections on PostgreSQL. The server's work per row (about twenty

@@ -146,6 +146,13 @@ _FIRST_CONTACT, _UPDATE, _MEETING_OUTCOME = (
 _UPDATED_BY_ACTIVITY = frozenset({"nurture", "opportunity"})
 _UNASSIGNED = json.dumps({"owner": None, "why": "no active inside rep on the team"})
 HOUR = 3600
+# A quarter of meetings are missed. In the last days before `now` the demo
+# misses more of them, so that some no-show cadences are still running when
+# the demo opens and the sales reps' task lists have steps due: with a few
+# handoffs a week, a quarter of them would often leave those pages empty.
+NO_SHOW_RATE = 0.25
+RECENT_NO_SHOW_RATE = 0.6
+RECENT = 10 * 24 * HOUR
 # Chance an in-target prospect who answered qualifies, at a score of 55; tuned so
 # that about 3-4 % of all leads are handed off (100-500 dials per qualified lead).
 QUALIFY_BASE = 0.043
@@ -1080,7 +1087,8 @@ class Simulation:
         if r() > feedback:
             return  # no word from sales: the lead sits in "accepted"
         meeting = lead.meeting_at or answered
-        if r() < 0.75:
+        missed = RECENT_NO_SHOW_RATE if meeting >= self.now - RECENT else NO_SHOW_RATE
+        if r() >= missed:
             at = self._act(lead, rep, MEETING, "held", meeting)
             self._move(lead, A.MEETING_HELD, axis.add(at, rng.uniform(0.5, 2) * HOUR), rep)
             self._after_meeting(lead, rep)

@@ -17,15 +17,16 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from leadloop.demo.seed import DEMO_LEADS
 from leadloop.leads.models import Lead
 
 
 class Command(BaseCommand):
-    help = "Run the demo: migrate, seed ~5,000 leads if the database is empty, serve."
+    help = f"Run the demo: migrate, seed ~{DEMO_LEADS:,} leads if the database is empty, serve."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--leads", type=int, default=5000)
+        parser.add_argument("--leads", type=int, default=DEMO_LEADS)
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--no-serve", action="store_true", help="Prepare only; do not serve.")
         parser.add_argument(

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from leadloop.demo.seed import seed_demo
+from leadloop.demo.seed import DEMO_LEADS, seed_demo
 
 
 def _positive(text: str) -> int:
@@ -35,7 +35,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--leads", type=_count, default=5000, help="Leads to create (5000)")
+        parser.add_argument(
+            "--leads", type=_count, default=DEMO_LEADS, help=f"Leads to create ({DEMO_LEADS})"
+        )
         parser.add_argument("--seed", type=int, default=1, help="Random seed (1)")
         parser.add_argument(
             "--months", type=_positive, default=12, help="Months of history before --now (12)"
