@@ -216,6 +216,12 @@ def seed_demo(
     finally:
         bar.close()
         sink.close(abandon=not finished)
+    if writer.postgres:
+        # After a bulk load the planner's statistics are stale until autovacuum
+        # comes by, if it runs at all: with them, a report on 200,000 fresh
+        # leads took 32 s instead of 0.9 s. Refresh them now.
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -204,6 +204,7 @@ def _pg_statement(
 # ---------------------------------------------------------------- SQLite: a temporary table
 
 SQLITE_AXIS = "report_axis"
+SQLITE_DURATIONS = "report_durations"
 
 
 def _axis_columns(axis: Axis) -> list[str]:
@@ -356,26 +357,34 @@ def business_medians(
                     if count:
                         rows_out.append((key, i, float(value), int(count)))
         else:
-            levels = [groups, []] if rollup else [groups]
-            for level in levels:
-                by = ", ".join(level) or "NULL"
-                select = ", ".join(level)
-                for i in range(len(pairs)):
-                    cursor.execute(
-                        f"""{statement}
-                        SELECT {select + ", " if select else ""}AVG(d), MAX(n) FROM (
-                            SELECT {select + ", " if select else ""}d{i} AS d,
-                                   ROW_NUMBER() OVER (PARTITION BY {by} ORDER BY d{i}) AS rn,
-                                   COUNT(*) OVER (PARTITION BY {by}) AS n
-                            FROM dur WHERE d{i} IS NOT NULL
-                        ) AS ranked
-                        WHERE rn IN ((n + 1) / 2, (n + 2) / 2)
-                        GROUP BY {by}""",  # noqa: S608
-                        params,
-                    )
-                    for row in cursor.fetchall():
-                        key = tuple(row[: len(level)]) if level else tuple(ALL for _ in groups)
-                        rows_out.append((key, i, float(row[-2]), int(row[-1])))
+            # SQLite has no percentile: one window query per pair and level. The
+            # durations are computed once into a temporary table for all of them;
+            # as a CTE SQLite would rebuild them (the whole cohort) for each.
+            table = f"temp.{SQLITE_DURATIONS}"
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            create = f"CREATE TEMP TABLE {SQLITE_DURATIONS} AS {statement} SELECT * FROM dur"  # noqa: S608
+            cursor.execute(create, params)
+            try:
+                levels = [groups, []] if rollup else [groups]
+                for level in levels:
+                    by = ", ".join(level) or "NULL"
+                    select = ", ".join(level)
+                    for i in range(len(pairs)):
+                        cursor.execute(
+                            f"""SELECT {select + ", " if select else ""}AVG(d), MAX(n) FROM (
+                                SELECT {select + ", " if select else ""}d{i} AS d,
+                                       ROW_NUMBER() OVER (PARTITION BY {by} ORDER BY d{i}) AS rn,
+                                       COUNT(*) OVER (PARTITION BY {by}) AS n
+                                FROM {table} WHERE d{i} IS NOT NULL
+                            ) AS ranked
+                            WHERE rn IN ((n + 1) / 2, (n + 2) / 2)
+                            GROUP BY {by}"""  # noqa: S608
+                        )
+                        for row in cursor.fetchall():
+                            key = tuple(row[: len(level)]) if level else tuple(ALL for _ in groups)
+                            rows_out.append((key, i, float(row[-2]), int(row[-1])))
+            finally:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
     single = len(pairs) == 1
     return {
         (key if single else (*key, i)): Median(value, count) for key, i, value, count in rows_out
