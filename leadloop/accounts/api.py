@@ -10,7 +10,11 @@ from ninja import Field, Query, Router, Schema
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
-from leadloop.accounts.services import may_edit_calendar, update_team_calendar
+from leadloop.accounts.services import (
+    may_edit_calendar,
+    set_handoff_weighting,
+    update_team_calendar,
+)
 from leadloop.api.schemas import ERRORS
 from leadloop.leads.services import NotPermitted
 
@@ -145,3 +149,36 @@ def put_team_calendar(request: HttpRequest, team_id: int, payload: CalendarIn) -
             raise ValidationError({name: "must not be null; leave it out to keep it"})
     values = {name: given.get(name, current[name]) for name in CALENDAR_INPUTS}
     return calendar_json(update_team_calendar(team=team, actor=user, **values))
+
+
+class HandoffWeighting(Schema):
+    weight_handoffs_by_feedback: bool = Field(
+        description="Suggest this sales team's reps in proportion to their 90-day feedback "
+        "rate instead of plain round robin."
+    )
+
+
+class HandoffWeightingOut(HandoffWeighting):
+    team: int
+
+
+@router.get(
+    "/teams/{team_id}/handoff-weighting",
+    response={200: HandoffWeightingOut, **ERRORS},
+    summary="How a sales team's handoff suggestions pick reps",
+)
+def get_handoff_weighting(request: HttpRequest, team_id: int) -> Any:
+    team = _calendar_team(request, team_id)[1]
+    return {"team": team.pk, "weight_handoffs_by_feedback": team.weight_handoffs_by_feedback}
+
+
+@router.put(
+    "/teams/{team_id}/handoff-weighting",
+    response={200: HandoffWeightingOut, **ERRORS},
+    summary="Weight a sales team's handoff suggestions by feedback, or not",
+    description="The team's manager or an admin; 422 for a teleprospecting team.",
+)
+def put_handoff_weighting(request: HttpRequest, team_id: int, payload: HandoffWeighting) -> Any:
+    user, team = _calendar_team(request, team_id)
+    team = set_handoff_weighting(team=team, actor=user, enabled=payload.weight_handoffs_by_feedback)
+    return {"team": team.pk, "weight_handoffs_by_feedback": team.weight_handoffs_by_feedback}

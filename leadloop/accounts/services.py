@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
-from leadloop.accounts.choices import Role
+from leadloop.accounts.choices import Role, TeamKind
 from leadloop.accounts.models import ApiToken, Team, User
 from leadloop.accounts.selectors import has_role, managed_team_ids
 from leadloop.leads.services import NotPermitted
@@ -258,5 +258,29 @@ def update_team_calendar(
     log.info(
         "team calendar changed",
         extra={"team": locked.pk, "actor": actor.pk, "tz": zone, "country": country},
+    )
+    return locked
+
+
+@transaction.atomic
+def set_handoff_weighting(*, team: Team, actor: User, enabled: bool) -> Team:
+    """Turn feedback-weighted handoff suggestions on or off for a sales team.
+
+    Seed 002: the reps who give feedback on the leads they get are the ones to
+    give the next leads to. The team's manager decides, as she does for its
+    calendar; suggestions made afterwards follow the setting.
+    """
+    if not may_edit_calendar(actor, team):
+        raise NotPermitted(f"{actor} may not change the settings of {team}.")
+    if team.kind != TeamKind.SALES:
+        raise ValidationError(
+            {"weight_handoffs_by_feedback": "only a sales team receives handoffs"}
+        )
+    locked = Team.objects.select_for_update().get(pk=team.pk)
+    locked.weight_handoffs_by_feedback = enabled
+    locked.save(update_fields=["weight_handoffs_by_feedback"])
+    log.info(
+        "handoff weighting changed",
+        extra={"team": locked.pk, "actor": actor.pk, "enabled": enabled},
     )
     return locked

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.calendars import team_calendar
 from leadloop.accounts.forms import CalendarForm
@@ -28,6 +28,7 @@ from leadloop.accounts.services import (
     calendar_team_ids,
     known_timezones,
     may_edit_calendar,
+    set_handoff_weighting,
     update_team_calendar,
 )
 from leadloop.leads.services import NotPermitted
@@ -139,3 +140,22 @@ def team_calendar_view(request: HttpRequest, team_id: int) -> HttpResponse:
         **calendar_preview(team, web.clock()),
     }
     return render(request, "accounts/team_calendar.html", context, status=status)
+
+
+@require_POST
+@page
+def team_handoff_weighting(request: HttpRequest, team_id: int) -> HttpResponse:
+    """The sales team's switch between round robin and feedback-weighted suggestions."""
+    user = current_user(request)
+    team = get_object_or_404(Team, pk=team_id)
+    enabled = request.POST.get("weight_handoffs_by_feedback") == "on"
+    try:
+        set_handoff_weighting(team=team, actor=user, enabled=enabled)
+    except NotPermitted:
+        raise PermissionDenied from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+    else:
+        how = "weighted by each rep's feedback rate" if enabled else "plain round robin"
+        messages.success(request, f"Handoff suggestions for {team}: {how}.")
+    return HttpResponseRedirect(reverse("accounts:team_calendar", args=[team.pk]))
