@@ -284,6 +284,12 @@ def format_table(report: dict[str, Any]) -> str:
         f"{params['requests']:,} requests per endpoint, concurrency {params['concurrency']}, "
         f"{params['workers']} gunicorn workers, {report['machine']['cpu_count']} CPUs."
     )
+    loop = report["machine"].get("reference_loop_ms")
+    if loop is not None:
+        lines.append(
+            f"Reference: a 1,000,000-step Python loop took {loop:,.0f} ms on this machine "
+            "(compare runs by it: cloud machines differ several-fold)."
+        )
     if any(f["ok"] is not None and not f["target_applies"] for f in report["figures"].values()):
         lines.append(
             "(yes)/(NO): a target stated for another run (100,000 leads on PostgreSQL; "

@@ -399,6 +399,23 @@ def measure_api(
 # ---------------------------------------------------------------- the run
 
 
+def reference_loop_ms(steps: int = 1_000_000, repeat: int = 3) -> float:
+    """A fixed pure-Python loop, best of `repeat`: how fast this machine's core is.
+
+    The same code runs several times slower on one cloud machine than on
+    another (or on the same one, from hour to hour); this figure beside the
+    results says which kind of machine they came from.
+    """
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        total = 0
+        for i in range(steps):
+            total += i * i
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 def machine_info() -> dict[str, Any]:
     memory_kb = 0
     with suppress(OSError, ValueError):
@@ -409,6 +426,7 @@ def machine_info() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "memory_mb": round(memory_kb / 1024),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "reference_loop_ms": reference_loop_ms(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "django": django.get_version(),

@@ -70,7 +70,13 @@ class QueueFilterForm(forms.Form):
         )
 
 
-def _queue_owner(request: HttpRequest, viewer: User, form: QueueFilterForm) -> User | None:
+def _back_to_queue(request: HttpRequest) -> str:
+    """The queue as the form was posted from it, filters kept (they come as `query`)."""
+    query = request.POST.get("query", "")
+    return reverse("web:queue") + (f"?{query}" if query else "")
+
+
+def _queue_owner(viewer: User, form: QueueFilterForm) -> User | None:
     """Whose queue: the chosen rep if the viewer may see it, else her own (if she has one)."""
     chosen = form.cleaned_data.get("rep") if form.is_valid() else None
     if chosen is not None:
@@ -90,7 +96,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         raise PermissionDenied
     now = clock()
     form = QueueFilterForm(request.GET or None, viewer=viewer)
-    rep = _queue_owner(request, viewer, form)
+    rep = _queue_owner(viewer, form)
     rows, total, breached = [], 0, 0
     if rep is not None:
         leads = queue_leads(viewer, rep, form.filters(), now)
@@ -127,10 +133,8 @@ def next_lead(request: HttpRequest) -> HttpResponse:
     viewer = current_user(request)
     now = clock()
     form = QueueFilterForm(request.POST, viewer=viewer)
-    rep = _queue_owner(request, viewer, form)
-    back = reverse("web:queue") + (
-        f"?{request.POST.get('query', '')}" if request.POST.get("query") else ""
-    )
+    rep = _queue_owner(viewer, form)
+    back = _back_to_queue(request)
     if rep is None:
         messages.info(request, "There is no queue to take a lead from.")
         return HttpResponseRedirect(back)
@@ -146,9 +150,7 @@ def next_lead(request: HttpRequest) -> HttpResponse:
 def reassign(request: HttpRequest) -> HttpResponse:
     """A manager moves the ticked leads to another inside rep of the team."""
     viewer = current_user(request)
-    back = reverse("web:queue") + (
-        f"?{request.POST.get('query', '')}" if request.POST.get("query") else ""
-    )
+    back = _back_to_queue(request)
     ids = [int(v) for v in request.POST.getlist("lead") if v.isdigit()]
     to_rep = get_object_or_404(User, pk=request.POST.get("to_rep") or 0)
     try:
