@@ -172,7 +172,7 @@ STORAGES = {
 # demo; production runs `leadloop collectstatic` once per release. Until then
 # WhiteNoise's warning about the missing STATIC_ROOT is only noise.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 # A lead intake body is a few hundred bytes; anything over 1 MiB is refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -7,6 +7,7 @@ around; its emails go to the console.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from argparse import ArgumentParser
@@ -54,6 +55,11 @@ class Command(BaseCommand):
         self.stdout.write(f"API docs: http://127.0.0.1:{port}/api/v1/docs\n")
         if opts["no_serve"]:
             return
+        if "LEADLOOP_BASE_URL" not in os.environ:
+            # Links in emails point at this server, in the worker (which inherits
+            # the environment) as here.
+            os.environ["LEADLOOP_BASE_URL"] = f"http://127.0.0.1:{port}"
+            settings.LEADLOOP_BASE_URL = os.environ["LEADLOOP_BASE_URL"]
         worker = None
         if not opts["no_worker"]:
             self.stdout.write("Background worker: SLA tick every minute, emails on this console.")
