@@ -53,6 +53,11 @@ from leadloop.web.views import current_user, page
 CONFLICTS = (TransitionNotAllowed, StaleLead, LeadClaimed)
 
 
+def _refusal_status(exc: Exception) -> int:
+    """403 for a user who may not act, 409 for a lead that moved, is claimed or is stale."""
+    return 403 if isinstance(exc, NotPermitted) else 409
+
+
 def _lead_for(user: User, lead_id: int) -> Lead:
     return get_object_or_404(visible_leads(user), pk=lead_id)
 
@@ -121,12 +126,9 @@ def accept_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             now=web.clock(),
             expected_version=form.cleaned_data["expected_version"],
         )
-    except CONFLICTS as exc:
+    except (*CONFLICTS, NotPermitted) as exc:
         messages.error(request, str(exc))
-        return _render_inbox(request, status=409)
-    except NotPermitted as exc:
-        messages.error(request, str(exc))
-        return _render_inbox(request, status=403)
+        return _render_inbox(request, status=_refusal_status(exc))
     messages.success(request, f"Accepted {lead}. The meeting's outcome is yours to record.")
     return HttpResponseRedirect(back)
 
@@ -152,12 +154,9 @@ def reject_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     except ValidationError as exc:
         form.add_service_errors(exc.message_dict)
         return _render_inbox(request, status=422, bound={lead.pk: form})
-    except CONFLICTS as exc:
+    except (*CONFLICTS, NotPermitted) as exc:
         messages.error(request, str(exc))
-        return _render_inbox(request, status=409)
-    except NotPermitted as exc:
-        messages.error(request, str(exc))
-        return _render_inbox(request, status=403)
+        return _render_inbox(request, status=_refusal_status(exc))
     messages.success(
         request, f"Rejected {lead} ({reason.label}): it is back in the inside rep's queue."
     )
@@ -230,12 +229,9 @@ def task_done_view(request: HttpRequest, task_id: int) -> HttpResponse:
     except ValidationError as exc:
         form.add_service_errors(exc.message_dict)
         return _task_error(request, task, form, came_from)
-    except LeadClaimed as exc:
+    except (LeadClaimed, NotPermitted) as exc:
         messages.error(request, str(exc))
-        return _render_tasks(request, status=409)
-    except NotPermitted as exc:
-        messages.error(request, str(exc))
-        return _render_tasks(request, status=403)
+        return _render_tasks(request, status=_refusal_status(exc))
     label = StepAction(done.action).label.lower()
     text = f"Day {done.day} {label} done on {task.lead}."
     if done.emailed_to:
@@ -282,12 +278,9 @@ def outcome_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         for text in _field_messages(exc, {"meeting_at": "Meeting"}):
             messages.error(request, text)
         return _render_tasks(request, status=422)
-    except CONFLICTS as exc:
+    except (*CONFLICTS, NotPermitted) as exc:
         messages.error(request, str(exc))
-        return _render_tasks(request, status=409)
-    except NotPermitted as exc:
-        messages.error(request, str(exc))
-        return _render_tasks(request, status=403)
+        return _render_tasks(request, status=_refusal_status(exc))
     if outcome == "no_show":
         messages.success(request, f"No-show on {lead}: the follow-up cadence is in your tasks.")
     else:

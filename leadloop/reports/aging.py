@@ -38,10 +38,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     fl, win = ctx.filters, ctx.window
     leads = ctx.leads().filter(stage__in=OPEN_STAGES)
     base = {**ctx.lead_links(), "as_of": ctx.as_of}
-    if win.start is not None:
-        leads = leads.filter(created_at__gte=win.start)
-    if win.end is not None:
-        leads = leads.filter(created_at__lt=win.end)
+    leads = leads.filter(win.q("created_at"))
     base |= win.link("created")
     if fl.rep:
         field = rep_lead_field(fl.rep)

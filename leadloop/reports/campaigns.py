@@ -97,10 +97,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     fl, win = ctx.filters, ctx.window
     leads = ctx.leads()
     base = {**ctx.lead_links(), **win.link("created")}
-    if win.start is not None:
-        leads = leads.filter(created_at__gte=win.start)
-    if win.end is not None:
-        leads = leads.filter(created_at__lt=win.end)
+    leads = leads.filter(win.q("created_at"))
     if fl.rep:
         field = rep_lead_field(fl.rep)
         leads = leads.filter(**{f"{field}_id": fl.rep})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
@@ -48,6 +48,15 @@ class Ctx:
         """The leads the reader may see, narrowed by team, campaign and channel."""
         qs = self.visible(Lead.objects.all())
         return qs.filter(f.lead_team_q(self.filters), f.source_q(self.filters))
+
+    def about_leads(self, qs: QuerySet[Any], prefix: str = "lead__") -> QuerySet[Any]:
+        """Rows about leads (clocks, handoffs, tasks, events) the reader may see, narrowed
+        by the lead's working team, campaign and channel. Not by `team`: each report
+        reads that through its own rep (the clock's owner, the handoff's rep)."""
+        q = f.source_q(self.filters, prefix)
+        if self.filters.lead_team:
+            q &= Q(**{f"{prefix}team_id": self.filters.lead_team})
+        return self.visible(qs, prefix).filter(q)
 
     def lead_links(self) -> dict[str, str]:
         """`leads()`'s narrowing as lead-list parameters."""

@@ -69,6 +69,15 @@ class Window:
     start: datetime | None
     end: datetime | None
 
+    def q(self, field: str) -> Q:
+        """`field` within the window: on or after its start, before its end."""
+        q = Q()
+        if self.start is not None:
+            q &= Q(**{f"{field}__gte": self.start})
+        if self.end is not None:
+            q &= Q(**{f"{field}__lt": self.end})
+        return q
+
     def link(self, prefix: str) -> dict[str, str]:
         """Lead-list parameters `<prefix>_from` / `<prefix>_to` for this window."""
         out = {}

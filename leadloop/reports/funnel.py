@@ -220,10 +220,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     expr, label, dim_link = dimension(by)
     cohort = ctx.leads()
     base = {**ctx.lead_links(), **win.link("created")}
-    if win.start is not None:
-        cohort = cohort.filter(created_at__gte=win.start)
-    if win.end is not None:
-        cohort = cohort.filter(created_at__lt=win.end)
+    cohort = cohort.filter(win.q("created_at"))
     if fl.rep:
         field = rep_lead_field(fl.rep)
         cohort = cohort.filter(**{f"{field}_id": fl.rep})

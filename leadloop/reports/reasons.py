@@ -94,14 +94,7 @@ CLOSED_GROUPS = (Stage.DISQUALIFIED, Stage.DISQUALIFIED_BY_SALES, Stage.LOST)
 
 def _narrow(qs: QuerySet[Any], ctx: Ctx, prefix: str) -> QuerySet[Any]:
     fl = ctx.filters
-    qs = ctx.visible(qs, prefix)
-    if fl.campaign:
-        qs = qs.filter(**{f"{prefix}campaign_id": fl.campaign})
-    if fl.channel:
-        qs = qs.filter(**{f"{prefix}campaign__channel": fl.channel})
-    if fl.lead_team:
-        qs = qs.filter(**{f"{prefix}team_id": fl.lead_team})
-    qs = qs.order_by().annotate(rep=rep_expr(prefix))
+    qs = ctx.about_leads(qs, prefix).order_by().annotate(rep=rep_expr(prefix))
     if fl.team:
         qs = qs.annotate(reason_team=team_expr(prefix)).filter(reason_team=fl.team)
     if fl.rep:
@@ -117,10 +110,7 @@ def counts(ctx: Ctx) -> Counts:
     """
     win, tz = ctx.window, ctx.viewer.tz
     closed = Lead.objects.filter(stage__in=CLOSED_GROUPS, reason_code__isnull=False)
-    if win.start is not None:
-        closed = closed.filter(stage_changed_at__gte=win.start)
-    if win.end is not None:
-        closed = closed.filter(stage_changed_at__lt=win.end)
+    closed = closed.filter(win.q("stage_changed_at"))
     keys = ("stage", "reason_code_id", "rep", "lead_team", "lead_campaign", "month")
     closed_rows = (
         _narrow(closed, ctx, "")

@@ -139,10 +139,7 @@ def handoff_table(ctx: Ctx, pair: Pair) -> Table:
     qs = ctx.visible(Handoff.objects.all(), "lead__").filter(
         lead__team_id=pair.tele.pk, to_rep__team_id=pair.sales.pk
     )
-    if win.start is not None:
-        qs = qs.filter(created_at__gte=win.start)
-    if win.end is not None:
-        qs = qs.filter(created_at__lt=win.end)
+    qs = qs.filter(win.q("created_at"))
     rows = (
         qs.order_by("created_at", "id")
         .annotate(

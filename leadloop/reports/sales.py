@@ -59,22 +59,13 @@ OUTCOME_STAGES = [
 def sales_clocks(ctx: Ctx) -> QuerySet[SlaClock]:
     """The sales side's clocks that started in the window, as the reader may see them."""
     fl, win = ctx.filters, ctx.window
-    qs = ctx.visible(SlaClock.objects.filter(kind__in=SALES_KINDS), "lead__")
+    qs = ctx.about_leads(SlaClock.objects.filter(kind__in=SALES_KINDS))
     qs = qs.filter(metrics.clock_counted(ctx.now))
-    if win.start is not None:
-        qs = qs.filter(started_at__gte=win.start)
-    if win.end is not None:
-        qs = qs.filter(started_at__lt=win.end)
+    qs = qs.filter(win.q("started_at"))
     if fl.team:
         qs = qs.filter(team_id=fl.team)
     if fl.rep:
         qs = qs.filter(user_id=fl.rep)
-    if fl.lead_team:
-        qs = qs.filter(lead__team_id=fl.lead_team)
-    if fl.campaign:
-        qs = qs.filter(lead__campaign_id=fl.campaign)
-    if fl.channel:
-        qs = qs.filter(lead__campaign__channel=fl.channel)
     return qs.order_by()
 
 
@@ -86,21 +77,12 @@ def handoff_fates(ctx: Ctx, rep_field: str) -> dict[tuple[int, str], dict[str, A
     same rep twice counts once.
     """
     fl, win = ctx.filters, ctx.window
-    qs = ctx.visible(Handoff.objects.all(), "lead__")
-    if win.start is not None:
-        qs = qs.filter(created_at__gte=win.start)
-    if win.end is not None:
-        qs = qs.filter(created_at__lt=win.end)
+    qs = ctx.about_leads(Handoff.objects.all())
+    qs = qs.filter(win.q("created_at"))
     if fl.rep:
         qs = qs.filter(**{f"{rep_field}_id": fl.rep})
     if fl.team:
         qs = qs.filter(**{f"{rep_field}__team_id": fl.team})
-    if fl.lead_team:
-        qs = qs.filter(lead__team_id=fl.lead_team)
-    if fl.campaign:
-        qs = qs.filter(lead__campaign_id=fl.campaign)
-    if fl.channel:
-        qs = qs.filter(lead__campaign__channel=fl.channel)
     pairs = qs.annotate(
         rep=F(f"{rep_field}_id"),
         lid=F("lead_id"),
@@ -201,22 +183,13 @@ def _clock_counts(ctx: Ctx) -> dict[int | None, dict[str, int]]:
 def _step_counts(ctx: Ctx) -> dict[int | None, dict[str, int]]:
     """Per sales rep: cadence steps due in the window, on time, late and skipped."""
     fl, win, now = ctx.filters, ctx.window, ctx.now
-    qs = ctx.visible(CadenceTask.objects.all(), "lead__")
+    qs = ctx.about_leads(CadenceTask.objects.all())
     qs = qs.filter(due_at__lt=now)  # a step not yet due counts for nobody
-    if win.start is not None:
-        qs = qs.filter(due_at__gte=win.start)
-    if win.end is not None:
-        qs = qs.filter(due_at__lt=win.end)
+    qs = qs.filter(win.q("due_at"))
     if fl.team:
         qs = qs.filter(run__team_id=fl.team)
     if fl.rep:
         qs = qs.filter(assignee_id=fl.rep)
-    if fl.lead_team:
-        qs = qs.filter(lead__team_id=fl.lead_team)
-    if fl.campaign:
-        qs = qs.filter(lead__campaign_id=fl.campaign)
-    if fl.channel:
-        qs = qs.filter(lead__campaign__channel=fl.channel)
     rows = (
         qs.order_by()
         .values("assignee_id")

@@ -39,18 +39,12 @@ COUNTS = ("met", "late", "pending")
 
 
 def _clocks(ctx: Ctx) -> QuerySet[SlaClock]:
-    qs = ctx.visible(SlaClock.objects.all(), "lead__")
+    qs = ctx.about_leads(SlaClock.objects.all())
     fl = ctx.filters
     if fl.team:
         qs = qs.filter(team_id=fl.team)
     if fl.rep:
         qs = qs.filter(user_id=fl.rep)
-    if fl.lead_team:
-        qs = qs.filter(lead__team_id=fl.lead_team)
-    if fl.campaign:
-        qs = qs.filter(lead__campaign_id=fl.campaign)
-    if fl.channel:
-        qs = qs.filter(lead__campaign__channel=fl.channel)
     return qs
 
 
@@ -99,10 +93,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     ctx = Ctx.make(viewer, filters, now)
     win = ctx.window
     started = _clocks(ctx).filter(metrics.clock_counted(now))
-    if win.start is not None:
-        started = started.filter(started_at__gte=win.start)
-    if win.end is not None:
-        started = started.filter(started_at__lt=win.end)
+    started = started.filter(win.q("started_at"))
     rows = list(
         started.order_by()
         .values("kind", "lead__campaign_id", "user_id", "team_id")

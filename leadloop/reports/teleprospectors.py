@@ -71,10 +71,7 @@ def _cohort(ctx: Ctx) -> QuerySet[Lead]:
     """
     win = ctx.window
     leads = ctx.leads()
-    if win.start is not None:
-        leads = leads.filter(created_at__gte=win.start)
-    if win.end is not None:
-        leads = leads.filter(created_at__lt=win.end)
+    leads = leads.filter(win.q("created_at"))
     return leads
 
 
