@@ -15,6 +15,7 @@ from leadloop.accounts.services import (
     set_handoff_weighting,
     update_team_calendar,
 )
+from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
 from leadloop.leads.services import NotPermitted
 
@@ -112,8 +113,7 @@ def calendar_json(team: Team) -> dict[str, Any]:
 
 def _calendar_team(request: HttpRequest, team_id: int) -> tuple[User, Team]:
     """The team if the caller manages it (or is an admin); 403 otherwise."""
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
+    user = caller(request)
     team = get_object_or_404(Team, pk=team_id)
     if not may_edit_calendar(user, team):
         raise NotPermitted(f"{user} may not see or change the calendar of {team}.")

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from leadloop.accounts.models import User
 from leadloop.accounts.services import user_for_token
 
 
@@ -17,3 +18,10 @@ class BearerToken(HttpBearer):
             return None
         request.user = user
         return user
+
+
+def caller(request: HttpRequest) -> User:
+    """The user a request authenticated as; every API route requires a token."""
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user

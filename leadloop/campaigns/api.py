@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from leadloop.accounts.models import User
+from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
 from leadloop.campaigns.models import Campaign, SourcePolicy
 from leadloop.campaigns.services import POLICY_FIELDS, may_view_policies, update_source_policy
@@ -97,8 +98,7 @@ def policy_json(policy: SourcePolicy) -> dict[str, Any]:
 
 
 def _policy_user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
+    user = caller(request)
     if not may_view_policies(user):
         raise NotPermitted("Only managers, marketing and admins see source policies.")
     return user

@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from leadloop.accounts.models import Team, User
+from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut
 from leadloop.followup import ics, selectors
 from leadloop.followup.choices import PurgatoryReason, StepAction, TaskStatus
@@ -35,12 +36,6 @@ from leadloop.leads.services import NotPermitted
 router = Router(tags=["follow-up"])
 
 WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ConflictOut}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
 
 
 def _lead(user: User, lead_id: int) -> Lead:
@@ -330,7 +325,7 @@ def template_json(view: selectors.TemplateView) -> dict[str, Any]:
 def inbox(request: HttpRequest) -> Any:
     now = timezone.now()
     out = []
-    for item in selectors.sales_inbox(_user(request), now):
+    for item in selectors.sales_inbox(caller(request), now):
         lead, handoff, clock = item.lead, item.handoff, item.accept_clock
         inside = handoff.from_rep if handoff else lead.handed_off_by
         out.append(
@@ -366,7 +361,7 @@ def inbox(request: HttpRequest) -> Any:
     summary="Accept a handoff",
 )
 def accept(request: HttpRequest, lead_id: int, payload: VersionIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     lead = accept_handoff(
         lead=_lead(user, lead_id).pk,
         actor=user,
@@ -384,7 +379,7 @@ def accept(request: HttpRequest, lead_id: int, payload: VersionIn) -> Any:
     "and a fresh first-contact SLA. 422 naming `reason_code` without one.",
 )
 def reject(request: HttpRequest, lead_id: int, payload: RejectIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     lead = reject_handoff(
         lead=_lead(user, lead_id).pk,
         actor=user,
@@ -407,7 +402,7 @@ def reject(request: HttpRequest, lead_id: int, payload: RejectIn) -> Any:
     "cadence.",
 )
 def outcome(request: HttpRequest, lead_id: int, payload: OutcomeIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     data = payload.dict(exclude={"outcome", "expected_version"}, exclude_none=True)
     lead = record_outcome(
         lead=_lead(user, lead_id).pk,
@@ -426,7 +421,7 @@ def outcome(request: HttpRequest, lead_id: int, payload: OutcomeIn) -> Any:
     summary="The no-show prospect took a new time: move the meeting, stop the cadence",
 )
 def rebook(request: HttpRequest, lead_id: int, payload: RebookIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     lead = rebook_meeting(
         lead=_lead(user, lead_id).pk,
         meeting_at=payload.meeting_at,
@@ -443,7 +438,7 @@ def rebook(request: HttpRequest, lead_id: int, payload: RebookIn) -> Any:
     summary="The lead's latest cadence with its steps (404: none)",
 )
 def lead_cadence(request: HttpRequest, lead_id: int) -> Any:
-    lead = _lead(_user(request), lead_id)
+    lead = _lead(caller(request), lead_id)
     run = CadenceRun.objects.filter(lead=lead).order_by("-started_at", "-pk").first()
     if run is None:
         raise Http404("This lead has no cadence.")
@@ -467,7 +462,7 @@ def list_tasks(
     limit: int = Query(200, ge=1, le=1000),
 ) -> Any:
     now = timezone.now()
-    qs = selectors.visible_tasks(_user(request))
+    qs = selectors.visible_tasks(caller(request))
     if status != "all":
         qs = qs.filter(status=status)
     if assignee is not None:
@@ -486,7 +481,7 @@ def list_tasks(
     "rep. Doing a done step again changes nothing. An invitation needs `proposed_at`.",
 )
 def complete(request: HttpRequest, task_id: int, payload: CompleteIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     task = get_object_or_404(selectors.visible_tasks(user).only("pk"), pk=task_id)
     now = timezone.now()
     done = complete_task(
@@ -515,7 +510,7 @@ def complete(request: HttpRequest, task_id: int, payload: CompleteIn) -> Any:
 )
 def invitation(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(
-        selectors.visible_tasks(_user(request)).select_related("lead", "done_by"),
+        selectors.visible_tasks(caller(request)).select_related("lead", "done_by"),
         pk=task_id,
         action=StepAction.INVITATION,
         status=TaskStatus.DONE,
@@ -540,7 +535,7 @@ def invitation(request: HttpRequest, task_id: int) -> HttpResponse:
 )
 def feedback_owed(request: HttpRequest, sales_rep: int | None = None) -> Any:
     now = timezone.now()
-    owed = selectors.feedback_owed(_user(request), now, rep=sales_rep)
+    owed = selectors.feedback_owed(caller(request), now, rep=sales_rep)
     return {
         "total": owed.total,
         "reps": [
@@ -584,7 +579,7 @@ def feedback_owed(request: HttpRequest, sales_rep: int | None = None) -> Any:
     "activity, open leads without an active owner.",
 )
 def purgatory(request: HttpRequest, reason: PurgatoryReason | None = None) -> Any:
-    found = selectors.purgatory(_user(request), timezone.now(), reason=reason)
+    found = selectors.purgatory(caller(request), timezone.now(), reason=reason)
     return {
         "total": found.total,
         "counts": {key: n for key, _, n in found.counts},
@@ -619,7 +614,7 @@ def _templates_for(user: User) -> list[selectors.TemplateView]:
     summary="Cadence templates: the default and your teams' own",
 )
 def list_cadences(request: HttpRequest) -> Any:
-    return [template_json(v) for v in _templates_for(_user(request))]
+    return [template_json(v) for v in _templates_for(caller(request))]
 
 
 def _template_view(user: User, template_id: int) -> selectors.TemplateView:
@@ -631,7 +626,7 @@ def _template_view(user: User, template_id: int) -> selectors.TemplateView:
 
 @router.get("/cadences/{template_id}", response={200: TemplateOut, **ERRORS}, summary="One cadence")
 def get_cadence(request: HttpRequest, template_id: int) -> Any:
-    return template_json(_template_view(_user(request), template_id))
+    return template_json(_template_view(caller(request), template_id))
 
 
 @router.put(
@@ -642,7 +637,7 @@ def get_cadence(request: HttpRequest, template_id: int) -> Any:
     "the recycle day, or are unknown. Running cadences keep the steps they started with.",
 )
 def put_cadence(request: HttpRequest, template_id: int, payload: TemplateIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     view = _template_view(user, template_id)
     save_template(
         template=view.template,
@@ -663,7 +658,7 @@ def put_cadence(request: HttpRequest, template_id: int, payload: TemplateIn) -> 
     summary="Give a sales team its own copy of the default cadence",
 )
 def customize(request: HttpRequest, payload: CustomizeIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     team = get_object_or_404(Team, pk=payload.team)
     template = customize_for_team(team=team, actor=user, now=timezone.now())
     return Status(201, template_json(_template_view(user, template.pk)))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from leadloop.accounts.choices import Role
-from leadloop.accounts.models import User
+from leadloop.api.auth import caller
 from leadloop.api.idempotency import fingerprint, run_once
 from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut
 from leadloop.campaigns.models import Campaign
@@ -200,12 +200,6 @@ def event_json(event: LeadEvent) -> dict[str, Any]:
     }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
-
-
 @router.post(
     "",
     response={201: LeadOut, 200: DuplicateOut, 409: ErrorOut, **ERRORS},
@@ -218,7 +212,7 @@ def _user(request: HttpRequest) -> User:
     ),
 )
 def create(request: HttpRequest, payload: LeadIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     if user.role not in INTAKE_ROLES:
         raise NotPermitted(f"A {user.role or 'user without a role'} cannot create leads.")
     now = timezone.now()
@@ -269,7 +263,7 @@ def list_leads(
         created_to=created_to,
     )
     try:
-        rows, next_cursor = lead_page(_user(request), filters, cursor=cursor, limit=limit)
+        rows, next_cursor = lead_page(caller(request), filters, cursor=cursor, limit=limit)
     except ValueError as exc:
         raise ValidationError({"cursor": str(exc)}) from None
     # The rows are built from typed model fields already; validating them a
@@ -286,7 +280,7 @@ def list_leads(
 )
 def get_lead(request: HttpRequest, lead_id: int) -> Any:
     lead = get_object_or_404(
-        visible_leads(_user(request)).select_related("reason_code"), pk=lead_id
+        visible_leads(caller(request)).select_related("reason_code"), pk=lead_id
     )
     body = lead_json(lead)
     body["events"] = [event_json(e) for e in lead_events(lead)]
@@ -306,7 +300,7 @@ def get_lead(request: HttpRequest, lead_id: int) -> Any:
     ),
 )
 def transition(request: HttpRequest, lead_id: int, payload: TransitionIn) -> Any:
-    user = _user(request)
+    user = caller(request)
     lead = get_object_or_404(visible_leads(user).only("pk"), pk=lead_id)
     data = payload.dict(exclude_none=True)
     action = str(data.pop("action"))

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
+from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS, ConflictOut
 from leadloop.handoff.assignment import suggest_sales_reps
 from leadloop.handoff.selectors import active_definition, fate, handed_off_by
@@ -25,12 +26,6 @@ from leadloop.leads.services import NotPermitted, reassign_leads, save_qualifica
 
 router = Router(tags=["workspace"])
 CONFLICT = {409: ConflictOut}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
 
 
 class ClockOut(Schema):
@@ -85,7 +80,7 @@ def _filters(q: QueueQuery) -> QueueFilters:
     "(1 first), then score. Each lead's open clocks come with the business time left.",
 )
 def get_queue(request: HttpRequest, q: Query[QueueQuery]) -> Any:
-    viewer = _user(request)
+    viewer = caller(request)
     rep = _rep(viewer, q.rep)
     now = timezone.now()
     leads = queue_leads(viewer, rep, _filters(q), now)
@@ -128,7 +123,7 @@ class NextIn(Schema):
     description="Answers 204 when the queue has nothing left.",
 )
 def next_lead(request: HttpRequest, payload: NextIn) -> Any:
-    viewer = _user(request)
+    viewer = caller(request)
     rep = _rep(viewer, payload.rep)
     now = timezone.now()
     filters = QueueFilters(campaign=payload.campaign, channel=payload.channel, stage=payload.stage)
@@ -154,7 +149,7 @@ def _may_work(viewer: User, lead_id: int) -> Lead:
     summary="Claim a lead for the next minutes (409 while someone else holds it)",
 )
 def claim(request: HttpRequest, lead_id: int) -> Any:
-    viewer = _user(request)
+    viewer = caller(request)
     lead = _may_work(viewer, lead_id)
     now = timezone.now()
     result = claim_lead(lead=lead, user=viewer, now=now)
@@ -170,7 +165,7 @@ def claim(request: HttpRequest, lead_id: int) -> Any:
     summary="Let go of your claim on a lead",
 )
 def release(request: HttpRequest, lead_id: int) -> Any:
-    viewer = _user(request)
+    viewer = caller(request)
     release_claim(lead=_may_work(viewer, lead_id), user=viewer)
     return Status(204, None)
 
@@ -195,7 +190,7 @@ class QualificationOut(Schema):
     summary="Save the qualification answers (a draft; hand-off needs every required one)",
 )
 def qualification(request: HttpRequest, lead_id: int, payload: QualificationIn) -> Any:
-    viewer = _user(request)
+    viewer = caller(request)
     lead = _may_work(viewer, lead_id)
     lead = save_qualification(
         lead=lead.pk,
@@ -231,7 +226,7 @@ class SuggestionOut(Schema):
     "feedback rate over 90 days when the sales team chose so).",
 )
 def handoff_suggestions(request: HttpRequest, lead_id: int) -> Any:
-    viewer = _user(request)
+    viewer = caller(request)
     lead = _may_work(viewer, lead_id)
     return [
         {
@@ -262,7 +257,7 @@ class ReassignOut(Schema):
     summary="A manager moves open leads to another inside rep of the team",
 )
 def reassign(request: HttpRequest, payload: ReassignIn) -> Any:
-    viewer = _user(request)
+    viewer = caller(request)
     to_rep = get_object_or_404(User, pk=payload.to_rep)
     moved = reassign_leads(lead_ids=payload.leads, to_rep=to_rep, actor=viewer, now=timezone.now())
     return {"moved": moved}
@@ -281,7 +276,7 @@ class HandedOffOut(Schema):
     summary="Every lead you handed off, with its stage now and what sales did last",
 )
 def handed_off(request: HttpRequest, limit: int = 100, offset: int = 0) -> Any:
-    viewer = _user(request)
+    viewer = caller(request)
     limit = max(1, min(limit, 500))
     rows = list(handed_off_by(viewer)[max(offset, 0) : max(offset, 0) + limit])
     out = []

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from leadloop.accounts.models import User
+from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
 from leadloop.notifications.models import Notification
 from leadloop.notifications.selectors import inbox_page, unread_count, user_notifications
@@ -40,12 +40,6 @@ class NotificationPageOut(Schema):
 class ReadAllOut(Schema):
     marked: int = Field(description="How many were unread and are now read.")
     unread: int
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
 
 
 def notification_json(n: Notification) -> dict[str, Any]:
@@ -78,7 +72,7 @@ def list_notifications(
     cursor: str | None = None,
     limit: int = Query(25, ge=1, le=200),
 ) -> Any:
-    user = _user(request)
+    user = caller(request)
     try:
         rows, next_cursor = inbox_page(user, unread_only=unread, cursor=cursor, limit=limit)
     except ValueError as exc:
@@ -94,7 +88,7 @@ def list_notifications(
     summary="Mark all your notifications read",
 )
 def read_all(request: HttpRequest) -> Any:
-    user = _user(request)
+    user = caller(request)
     marked = mark_all_read(user=user, now=timezone.now())
     return {"marked": marked, "unread": unread_count(user)}
 
@@ -106,7 +100,7 @@ def read_all(request: HttpRequest) -> Any:
     description="Idempotent: marking it again keeps the first `read_at`. 404 if it is not yours.",
 )
 def read_one(request: HttpRequest, notification_id: int) -> Any:
-    user = _user(request)
+    user = caller(request)
     try:
         mark_read(user=user, notification_id=notification_id, now=timezone.now())
     except Notification.DoesNotExist:

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
-from leadloop.accounts.models import User
+from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
 from leadloop.leads.selectors import visible_leads
 from leadloop.outreach.choices import ActivityKind
@@ -62,8 +62,7 @@ def activity_json(activity: Activity, stage: str) -> dict[str, Any]:
     "makes the lead unreachable (see `lead_stage`).",
 )
 def create_activity(request: HttpRequest, lead_id: int, payload: ActivityIn) -> Any:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
+    user = caller(request)
     lead = get_object_or_404(visible_leads(user).only("pk"), pk=lead_id)
     activity = log_activity(
         lead=lead.pk,
@@ -84,6 +83,5 @@ def create_activity(request: HttpRequest, lead_id: int, payload: ActivityIn) -> 
     summary="A lead's activities, newest first",
 )
 def list_activities(request: HttpRequest, lead_id: int) -> Any:
-    user = request.auth  # type: ignore[attr-defined]
-    lead = get_object_or_404(visible_leads(user).only("pk", "stage"), pk=lead_id)
+    lead = get_object_or_404(visible_leads(caller(request)).only("pk", "stage"), pk=lead_id)
     return [activity_json(a, lead.stage) for a in lead.activities.all()]

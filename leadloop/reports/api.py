@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from leadloop.accounts.models import User
+from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
 from leadloop.reports import filters as report_filters
 from leadloop.reports import registry
@@ -76,12 +76,6 @@ class ReportQuery(Schema):
     )
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
-
-
 @router.get(
     "/{name}",
     response={200: ReportOut, **ERRORS},
@@ -94,7 +88,7 @@ def _user(request: HttpRequest) -> User:
     ),
 )
 def get_report(request: HttpRequest, name: str, query: Query[ReportQuery]) -> Any:
-    user = _user(request)
+    user = caller(request)
     try:
         spec = registry.get(name)
     except registry.UnknownReport:
