@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from leadloop.accounts.choices import Role, TeamKind
 from leadloop.accounts.models import Team, User
@@ -173,3 +174,10 @@ def hand_off(world: World, lead: Lead, *, now: datetime = NOW) -> Lead:
             "write_up": "Ready to talk.",
         },
     )
+
+
+def client_for(user: User, *, csrf: bool = False) -> Client:
+    """A test client logged in as `user`; with `csrf`, forms without a token are refused."""
+    client = Client(enforce_csrf_checks=csrf)
+    client.force_login(user)
+    return client

@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from leadloop.accounts.models import Team, User
+from leadloop.accounts.models import Team
 from leadloop.accounts.services import update_team_calendar
 from leadloop.leads.services import NotPermitted
-from leadloop.testing import NOW, World, make_lead
+from leadloop.testing import NOW, World, client_for, make_lead
 from leadloop.web import views as web_views
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -22,12 +22,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(web_views, "clock", lambda: NOW)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(team: Team) -> str:

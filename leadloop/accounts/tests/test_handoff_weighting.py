@@ -15,7 +15,7 @@ from leadloop.accounts.models import Team, User
 from leadloop.accounts.services import set_handoff_weighting
 from leadloop.handoff.assignment import suggest_sales_reps
 from leadloop.leads.services import NotPermitted
-from leadloop.testing import NOW, World, make_lead
+from leadloop.testing import NOW, World, client_for, make_lead
 from leadloop.web import views as web_views
 
 
@@ -27,12 +27,6 @@ def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 def weighted(team: Team) -> bool:
     team.refresh_from_db()
     return team.weight_handoffs_by_feedback
-
-
-def client_for(user: User, *, csrf: bool = False) -> Client:
-    client = Client(enforce_csrf_checks=csrf)
-    client.force_login(user)
-    return client
 
 
 def api_path(team: Team) -> str:

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from leadloop.accounts.models import User
 from leadloop.campaigns.choices import Channel, SlaUnit
 from leadloop.campaigns.models import Campaign, SourcePolicy
 from leadloop.campaigns.selectors import policy_for
@@ -21,7 +20,7 @@ from leadloop.campaigns.services import (
     update_source_policy,
 )
 from leadloop.leads.services import NotPermitted
-from leadloop.testing import NOW, World, make_lead
+from leadloop.testing import NOW, World, client_for, make_lead
 from leadloop.web import views as web_views
 
 LIST_URL = "/sla/policies"
@@ -30,12 +29,6 @@ LIST_URL = "/sla/policies"
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(web_views, "clock", lambda: NOW)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def default(channel: str) -> SourcePolicy:

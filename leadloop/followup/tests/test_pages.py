@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from leadloop.accounts.models import User
 from leadloop.followup.choices import TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask, CadenceTemplate
 from leadloop.followup.services import complete_task, record_outcome
 from leadloop.followup.tests.conftest import DAY1, DAY5, NO_SHOW_AT, accepted, missed
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, ReasonCode
-from leadloop.testing import NOW, World, hand_off, make_lead
+from leadloop.testing import NOW, World, client_for, hand_off, make_lead
 from leadloop.web import views as web_views
 
 
@@ -34,12 +32,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     pinned = Clock(NOW + timedelta(hours=1))
     monkeypatch.setattr(web_views, "clock", pinned)
     return pinned
-
-
-def client_for(user: User, *, csrf: bool = False) -> Client:
-    client = Client(enforce_csrf_checks=csrf)
-    client.force_login(user)
-    return client
 
 
 # ---------------------------------------------------------------- the sales inbox

@@ -19,18 +19,12 @@ from leadloop.leads.models import Lead
 from leadloop.notifications.choices import EmailState, NotificationKind
 from leadloop.notifications.models import Notification
 from leadloop.notifications.services import notify
-from leadloop.testing import NOW, PASSWORD, World
+from leadloop.testing import NOW, PASSWORD, World, client_for
 
 INBOX = "/notifications/"
 COUNT = "/notifications/count"
 READ_ALL = "/notifications/read-all"
 ME = "/me/"
-
-
-def client_for(user: User, **kwargs: Any) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 def note(user: User, lead: Lead, summary: str, *, minutes: int = 0) -> Notification:
@@ -229,7 +223,7 @@ def test_every_page_has_the_badge_and_settings_link(world: World, role: str) -> 
 
 
 def test_posts_need_the_csrf_token(world: World, inbox: dict[str, Notification]) -> None:
-    client = client_for(world.a.inside, enforce_csrf_checks=True)
+    client = client_for(world.a.inside, csrf=True)
     assert client.post(read_url(inbox["new"])).status_code == 403
     assert client.post(READ_ALL).status_code == 403
     assert client.post(ME, {"notify_mode": "off", "timezone": ""}).status_code == 403

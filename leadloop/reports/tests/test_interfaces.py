@@ -16,7 +16,7 @@ from django.urls import reverse
 from leadloop.accounts.models import User
 from leadloop.reports import registry
 from leadloop.reports.tests.dataset import REPORT_NOW, Data, build
-from leadloop.testing import World
+from leadloop.testing import World, client_for
 from leadloop.web import views
 
 NAMES = list(registry.REPORTS)
@@ -31,12 +31,6 @@ def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def data(world: World) -> Data:
     return build(world)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def api(client: Client, world: World, user: User, name: str, **params: Any) -> Any:

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 from django.urls import reverse
 
 from leadloop.accounts.models import User
@@ -16,7 +15,7 @@ from leadloop.reports import review
 from leadloop.reports.pdf import latin1, render_pdf
 from leadloop.reports.scope import NotAllowed, Viewer
 from leadloop.reports.tests.dataset import REPORT_NOW, Data, build
-from leadloop.testing import World
+from leadloop.testing import World, client_for
 from leadloop.web import views
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -31,12 +30,6 @@ def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def data(world: World) -> Data:
     return build(world)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def pack(user: User | None = None, pair: str | None = None) -> review.Pack:

@@ -19,7 +19,7 @@ from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.services import lead_transition
 from leadloop.outreach.models import Activity
-from leadloop.testing import BANT, NOW, PASSWORD, World, hand_off, make_lead
+from leadloop.testing import BANT, NOW, PASSWORD, World, client_for, hand_off, make_lead
 from leadloop.web import views
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -50,12 +50,6 @@ def leads(world: World) -> dict[str, Lead]:
 def local_input(moment: datetime) -> str:
     """How a Berlin user types `moment` into a datetime-local input."""
     return moment.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M")
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def detail(lead: Lead) -> str:

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from leadloop.accounts.models import User
@@ -15,7 +14,7 @@ from leadloop.leads.choices import EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.services import lead_transition
 from leadloop.outreach.models import Activity
-from leadloop.testing import BANT, NOW, World, hand_off, make_lead
+from leadloop.testing import BANT, NOW, World, client_for, hand_off, make_lead
 from leadloop.web import views
 
 
@@ -26,12 +25,6 @@ def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(queue, "clock", lambda: NOW)
     monkeypatch.setattr(handed_off, "clock", lambda: NOW)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def lead_url(lead: Lead) -> str:
