@@ -22,6 +22,16 @@ def world(db: None) -> World:
     return build_world()
 
 
+@pytest.fixture
+def tworld(django_db_serialized_rollback: None, transactional_db: None) -> World:
+    """The world committed for real, for tests with threads, workers or a browser.
+
+    Serialized rollback comes first: the migrations' groups, reason codes and
+    default cadence are back for the next test.
+    """
+    return build_world()
+
+
 # ---------------------------------------------------------------- browser tests
 #
 # Headless Debian Chromium driven by Playwright's Python package (no browser

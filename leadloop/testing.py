@@ -181,3 +181,14 @@ def client_for(user: User, *, csrf: bool = False) -> Client:
     client = Client(enforce_csrf_checks=csrf)
     client.force_login(user)
     return client
+
+
+def log_in(context: Any, username: str) -> Any:
+    """A new page of a browser test's context, logged in as `username` (demo password)."""
+    page = context.new_page()
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    return page

@@ -19,7 +19,7 @@ from leadloop.followup.models import CadenceRun
 from leadloop.followup.tests.conftest import DAY1, DAY3, NO_SHOW_AT, RECYCLE_AT
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
-from leadloop.testing import NOW, PASSWORD, World, build_world, hand_off, make_lead
+from leadloop.testing import NOW, World, hand_off, log_in, make_lead
 from leadloop.web import views as web_views
 
 pytestmark = [
@@ -34,23 +34,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def tworld(django_db_serialized_rollback: None, transactional_db: None) -> World:
-    # Serialized rollback first: the migrations' groups, reason codes and the
-    # default cadence are back for the next test.
-    return build_world()
-
-
-def log_in(context: Any, username: str) -> Any:
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
-    return page
 
 
 def do_steps(page: Any, day: int) -> None:

@@ -18,18 +18,13 @@ from leadloop.followup.tests.conftest import DAY1, RECYCLE_AT, missed
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.notifications.models import Notification
-from leadloop.testing import World, build_world
+from leadloop.testing import World
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def tworld(django_db_serialized_rollback: None, transactional_db: None) -> World:
-    return build_world()
 
 
 def race(fn: Callable[[], FollowupResult]) -> list[FollowupResult]:

@@ -14,7 +14,7 @@ from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
 from leadloop.leads.services import create_lead, lead_transition
 from leadloop.leads.states import TransitionNotAllowed
-from leadloop.testing import NOW, World, build_world, make_lead
+from leadloop.testing import NOW, World, make_lead
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,11 +23,6 @@ pytestmark = [
     # (role groups, reason codes, BANT) is restored after each test.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def tworld(django_db_serialized_rollback: None, transactional_db: None) -> World:
-    return build_world()
 
 
 def in_thread(fn: Callable[[], Any], results: dict[str, Any], name: str) -> threading.Thread:

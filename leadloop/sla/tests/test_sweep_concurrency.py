@@ -15,18 +15,13 @@ from leadloop.notifications.models import Notification
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.models import SlaClock
 from leadloop.sla.sweep import sla_sweep
-from leadloop.testing import World, build_world, make_lead
+from leadloop.testing import World, make_lead
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def tworld(django_db_serialized_rollback: None, transactional_db: None) -> World:
-    return build_world()
 
 
 def test_two_concurrent_sweeps_breach_each_clock_once(tworld: World) -> None:

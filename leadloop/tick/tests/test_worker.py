@@ -28,7 +28,7 @@ from leadloop.notifications.choices import EmailState, NotificationKind
 from leadloop.notifications.services import notify
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.models import SlaClock
-from leadloop.testing import World, build_world, make_lead
+from leadloop.testing import World, make_lead
 from leadloop.tick.tasks import tick
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -65,11 +65,6 @@ def queue(tmp_path: Path) -> Iterator[str]:
         HUEY.storage.flush_all()
         HUEY.storage = saved
         HUEY.immediate = True
-
-
-@pytest.fixture
-def tworld(django_db_serialized_rollback: None, transactional_db: None) -> World:
-    return build_world()
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 40.0) -> bool:

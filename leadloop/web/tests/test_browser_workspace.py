@@ -10,22 +10,12 @@ from django.utils import timezone
 
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
-from leadloop.testing import BANT, PASSWORD, World, make_lead
+from leadloop.testing import BANT, World, log_in, make_lead
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def log_in(context: Any, username: str) -> Any:
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
-    return page
 
 
 def test_inside_rep_works_the_queue_and_hands_off(world: World, browser_context: Any) -> None:
