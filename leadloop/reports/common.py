@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
+from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign
 from leadloop.leads.models import Lead
 from leadloop.reports import filters as f
@@ -67,6 +68,11 @@ class Ctx:
         out["date_from"] = self.window.date_from.isoformat() if self.window.date_from else None
         out["date_to"] = self.window.date_to.isoformat() if self.window.date_to else None
         return out
+
+
+def channel_label(value: str | None) -> str:
+    """A channel as people read it; an unknown one as stored, a missing one as a dash."""
+    return str(Channel(value).label) if value in Channel.values else (value or "—")
 
 
 def is_sales_rep(user_id: int | None) -> bool:

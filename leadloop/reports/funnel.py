@@ -22,11 +22,10 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Mod
 
 from leadloop.accounts.models import Team
-from leadloop.campaigns.choices import Channel
 from leadloop.leads.choices import Action
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.reports import metrics, sqltime
-from leadloop.reports.common import Ctx, campaigns, rep_lead_field, team_names
+from leadloop.reports.common import Ctx, campaigns, channel_label, rep_lead_field, team_names
 from leadloop.reports.filters import BREAKDOWNS, ReportFilters
 from leadloop.reports.result import Cell, Chart, Column, Report, Row, Table, bar, link
 from leadloop.reports.scope import Viewer
@@ -46,7 +45,7 @@ def dimension(by: str) -> tuple[Any, Callable[[Any], str], Callable[[Any], dict[
     if by == "channel":
         return (
             F("campaign__channel"),
-            lambda v: str(Channel(v).label) if v in Channel.values else (v or "—"),
+            channel_label,
             lambda v: {"channel": v},
         )
     if by == "campaign":

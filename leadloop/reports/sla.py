@@ -17,9 +17,8 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from leadloop.campaigns.choices import Channel
 from leadloop.reports import metrics
-from leadloop.reports.common import Ctx, campaigns, team_names, user_names
+from leadloop.reports.common import Ctx, campaigns, channel_label, team_names, user_names
 from leadloop.reports.filters import ReportFilters
 from leadloop.reports.result import Bar, Cell, Chart, Column, Report, Row, Table, link
 from leadloop.reports.scope import Viewer
@@ -204,7 +203,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
             "By channel",
             "Channel",
             channel_of,
-            lambda c: str(Channel(c).label) if c in Channel.values else (c or "—"),
+            channel_label,
             lambda c: {"channel": c},
         ),
         breakdown(
