@@ -17,7 +17,7 @@ from leadloop.accounts.services import (
 )
 from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
-from leadloop.leads.services import NotPermitted
+from leadloop.lib.errors import NotPermitted
 
 router = Router(tags=["reference"])
 

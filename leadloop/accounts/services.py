@@ -19,8 +19,8 @@ from django.db.models import OuterRef, Subquery
 from leadloop.accounts.choices import Role, TeamKind
 from leadloop.accounts.models import ApiToken, Team, User
 from leadloop.accounts.selectors import has_role, managed_team_ids
-from leadloop.leads.services import NotPermitted
 from leadloop.lib.businesscal import Calendar, CalendarError, parse_weekly
+from leadloop.lib.errors import NotPermitted
 
 log = logging.getLogger("leadloop.accounts")
 

@@ -31,13 +31,10 @@ from leadloop.accounts.services import (
     set_handoff_weighting,
     update_team_calendar,
 )
-from leadloop.leads.services import NotPermitted
+from leadloop.lib import pages
 from leadloop.lib.businesscal import CalendarError
-
-# `web.clock` is read through the module at call time, so a test that pins
-# the web pages' clock pins these pages too.
-from leadloop.web import views as web
-from leadloop.web.views import current_user, page
+from leadloop.lib.errors import NotPermitted
+from leadloop.lib.pages import current_user, page
 
 PREVIEW_DAYS = 10
 # How far the preview looks for open days; a calendar closed for longer is shown as such.
@@ -137,7 +134,7 @@ def team_calendar_view(request: HttpRequest, team_id: int) -> HttpResponse:
         "team": team,
         "form": form,
         "timezones": sorted(known_timezones()),
-        **calendar_preview(team, web.clock()),
+        **calendar_preview(team, pages.clock()),
     }
     return render(request, "accounts/team_calendar.html", context, status=status)
 

@@ -1,7 +1,7 @@
 """The v1 API: one NinjaAPI, routers from each domain app, one error vocabulary.
 
 Domain errors map to HTTP once, here: ValidationError -> 422 naming the
-field, TransitionNotAllowed, StaleLead and LeadClaimed -> 409, NotPermitted -> 403.
+field, every Conflict (TransitionNotAllowed, StaleLead, LeadClaimed) -> 409, NotPermitted -> 403.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
 from leadloop.api.auth import BearerToken
-from leadloop.leads.claims import LeadClaimed
-from leadloop.leads.services import NotPermitted, StaleLead
 from leadloop.leads.states import TransitionNotAllowed
+from leadloop.lib.errors import Conflict, LeadClaimed, NotPermitted
 
 api = NinjaAPI(
     title="leadloop API",
@@ -61,33 +60,16 @@ def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
     return api.create_response(request, {"detail": detail}, status=422)
 
 
-@api.exception_handler(TransitionNotAllowed)
-def on_not_allowed(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
-    return api.create_response(
-        request, {"detail": str(exc), "stage": exc.stage, "action": exc.action}, status=409
-    )
-
-
-@api.exception_handler(StaleLead)
-def on_stale(request: HttpRequest, exc: StaleLead) -> HttpResponse:
-    return api.create_response(
-        request, {"detail": str(exc), "stage": exc.lead.stage, "action": None}, status=409
-    )
-
-
-@api.exception_handler(LeadClaimed)
-def on_claimed(request: HttpRequest, exc: LeadClaimed) -> HttpResponse:
-    return api.create_response(
-        request,
-        {
-            "detail": str(exc),
-            "stage": exc.lead.stage,
-            "action": None,
-            "claimed_by": exc.holder.pk if exc.holder else None,
-            "claimed_until": exc.until.isoformat(),
-        },
-        status=409,
-    )
+@api.exception_handler(Conflict)
+def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    """Not now: the stage does not allow it, the caller's copy is stale, or someone holds it."""
+    body: dict[str, Any] = {"detail": str(exc), "stage": exc.stage, "action": None}
+    if isinstance(exc, TransitionNotAllowed):
+        body["action"] = exc.action
+    if isinstance(exc, LeadClaimed):
+        body["claimed_by"] = exc.holder_id
+        body["claimed_until"] = exc.until
+    return api.create_response(request, body, status=409)
 
 
 @api.exception_handler(NotPermitted)

@@ -13,7 +13,7 @@ from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
 from leadloop.campaigns.models import Campaign, SourcePolicy
 from leadloop.campaigns.services import POLICY_FIELDS, may_view_policies, update_source_policy
-from leadloop.leads.services import NotPermitted
+from leadloop.lib.errors import NotPermitted
 
 router = Router(tags=["reference"])
 # Mounted at the API root: /source-policies is not under /campaigns.

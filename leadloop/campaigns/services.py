@@ -21,7 +21,7 @@ from leadloop.accounts.selectors import has_role, managed_team_ids
 from leadloop.campaigns.choices import SlaUnit
 from leadloop.campaigns.models import Campaign, SourcePolicy
 from leadloop.campaigns.selectors import policy_for
-from leadloop.leads.services import NotPermitted
+from leadloop.lib.errors import NotPermitted
 
 log = logging.getLogger("leadloop.campaigns")
 

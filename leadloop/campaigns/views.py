@@ -28,8 +28,8 @@ from leadloop.campaigns.services import (
     set_campaign_override,
     update_source_policy,
 )
-from leadloop.leads.services import NotPermitted
-from leadloop.web.views import current_user, page
+from leadloop.lib.errors import NotPermitted
+from leadloop.lib.pages import current_user, page
 
 COLUMNS = (
     "Priority",

@@ -31,7 +31,7 @@ from leadloop.followup.services import (
 )
 from leadloop.leads.models import Lead
 from leadloop.leads.selectors import visible_leads
-from leadloop.leads.services import NotPermitted
+from leadloop.lib.errors import NotPermitted
 
 router = Router(tags=["follow-up"])
 

@@ -40,7 +40,8 @@ from leadloop.followup.models import CadenceRun, CadenceStep, CadenceTask, Caden
 from leadloop.followup.permissions import may_edit_template, may_work_task
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead
-from leadloop.leads.services import NotPermitted, lead_transition
+from leadloop.leads.services import lead_transition
+from leadloop.lib.errors import NotPermitted
 from leadloop.notifications.choices import NotificationKind
 from leadloop.notifications.services import notify
 from leadloop.outreach.models import Activity

@@ -35,10 +35,10 @@ from leadloop.followup.choices import PurgatoryReason, RunState, StepAction, Tas
 from leadloop.followup.models import CadenceRun, CadenceTask, PurgatoryFlag
 from leadloop.followup.selectors import flag_manager, flag_owner, purgatory_candidates
 from leadloop.leads.choices import Action, Stage
-from leadloop.leads.claims import LeadClaimed
 from leadloop.leads.models import Lead
 from leadloop.leads.services import lead_transition
 from leadloop.leads.states import TransitionNotAllowed
+from leadloop.lib.errors import LeadClaimed
 from leadloop.notifications.choices import EmailState, NotificationKind
 from leadloop.notifications.models import Notification
 from leadloop.notifications.services import EMAIL_STATE_FOR_MODE, queue_email_delivery

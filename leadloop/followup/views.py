@@ -41,14 +41,13 @@ from leadloop.followup.services import (
     save_template,
 )
 from leadloop.leads.choices import Action
-from leadloop.leads.claims import LeadClaimed
 from leadloop.leads.models import Lead
 from leadloop.leads.permissions import can_act
 from leadloop.leads.selectors import visible_leads
-from leadloop.leads.services import NotPermitted, StaleLead
 from leadloop.leads.states import TransitionNotAllowed
-from leadloop.web import views as web
-from leadloop.web.views import current_user, page
+from leadloop.lib import pages
+from leadloop.lib.errors import LeadClaimed, NotPermitted, StaleLead
+from leadloop.lib.pages import current_user, page
 
 CONFLICTS = (TransitionNotAllowed, StaleLead, LeadClaimed)
 
@@ -87,7 +86,7 @@ def _render_inbox(
     request: HttpRequest, *, status: int = 200, bound: dict[int, RejectForm] | None = None
 ) -> HttpResponse:
     user = current_user(request)
-    now = web.clock()
+    now = pages.clock()
     items = selectors.sales_inbox(user, now)
     rows = []
     for item in items:
@@ -123,7 +122,7 @@ def accept_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         accept_handoff(
             lead=lead.pk,
             actor=user,
-            now=web.clock(),
+            now=pages.clock(),
             expected_version=form.cleaned_data["expected_version"],
         )
     except (*CONFLICTS, NotPermitted) as exc:
@@ -146,7 +145,7 @@ def reject_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         reject_handoff(
             lead=lead.pk,
             actor=user,
-            now=web.clock(),
+            now=pages.clock(),
             reason_code=reason.pk,
             note=form.cleaned_data["note"],
             expected_version=form.cleaned_data["expected_version"],
@@ -170,7 +169,7 @@ def _render_tasks(
     request: HttpRequest, *, status: int = 200, bound: dict[int, TaskDoneForm] | None = None
 ) -> HttpResponse:
     user = current_user(request)
-    now = web.clock()
+    now = pages.clock()
     try:
         assignee = int(request.GET.get("rep") or 0) or None
     except ValueError:
@@ -221,7 +220,7 @@ def task_done_view(request: HttpRequest, task_id: int) -> HttpResponse:
         done = complete_task(
             task=task.pk,
             actor=user,
-            now=web.clock(),
+            now=pages.clock(),
             note=form.cleaned_data["note"],
             proposed_at=form.cleaned_data.get("proposed_at"),
             send_email=bool(form.cleaned_data.get("send_email")),
@@ -271,7 +270,7 @@ def outcome_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             lead=lead.pk,
             outcome=outcome,
             actor=user,
-            now=web.clock(),
+            now=pages.clock(),
             expected_version=form.cleaned_data["expected_version"],
         )
     except ValidationError as exc:
@@ -326,7 +325,7 @@ def rebook_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             lead=lead.pk,
             meeting_at=form.cleaned_data["meeting_at"],
             actor=user,
-            now=web.clock(),
+            now=pages.clock(),
             note=form.cleaned_data["note"],
         )
     except ValidationError as exc:
@@ -347,7 +346,7 @@ def rebook_view(request: HttpRequest, lead_id: int) -> HttpResponse:
 @page
 def feedback_owed(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    now = web.clock()
+    now = pages.clock()
     try:
         rep = int(request.GET.get("rep") or 0) or None
     except ValueError:
@@ -360,7 +359,7 @@ def feedback_owed(request: HttpRequest) -> HttpResponse:
 @page
 def purgatory(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    now = web.clock()
+    now = pages.clock()
     reason = request.GET.get("reason") or None
     if reason not in PurgatoryReason.values:
         reason = None
@@ -419,7 +418,7 @@ def cadence_edit(request: HttpRequest, template_id: int) -> HttpResponse:
                 save_template(
                     template=template,
                     actor=user,
-                    now=web.clock(),
+                    now=pages.clock(),
                     name=form.cleaned_data["name"],
                     recycle_day=form.cleaned_data["recycle_day"],
                     invite_window_days=form.cleaned_data["invite_window_days"],
@@ -457,7 +456,7 @@ def cadence_customize(request: HttpRequest) -> HttpResponse:
     _templates_allowed(user)
     team = get_object_or_404(Team, pk=request.POST.get("team") or 0)
     try:
-        template = customize_for_team(team=team, actor=user, now=web.clock())
+        template = customize_for_team(team=team, actor=user, now=pages.clock())
     except NotPermitted as exc:
         raise PermissionDenied(str(exc)) from exc
     except ValidationError as exc:

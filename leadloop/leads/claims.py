@@ -13,27 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from leadloop.accounts.models import User
 from leadloop.leads.models import Lead
+from leadloop.lib.errors import LeadClaimed
+from leadloop.lib.zones import zone_named
 
 CLAIM_MINUTES = 15
-
-
-class LeadClaimed(Exception):
-    """Someone else is working the lead right now."""
-
-    def __init__(self, lead: Lead, holder: User | None, until: datetime) -> None:
-        self.lead = lead
-        self.holder = holder
-        self.until = until
-        who = str(holder) if holder is not None else "someone else"
-        local = timezone.localtime(until).strftime("%H:%M")
-        super().__init__(
-            f"{who} is working lead {lead.pk} until {local}; wait for them to finish "
-            "or ask them to release it."
-        )
 
 
 @dataclass(frozen=True)
@@ -53,12 +39,26 @@ def is_claimed_by_other(lead: Lead, user: User | None, now: datetime) -> bool:
     )
 
 
+def claimed_error(
+    lead: Lead, holder_id: int | None, until: datetime, *, reader: User | None
+) -> LeadClaimed:
+    """The refusal, naming the holder and the time in the reader's zone."""
+    holder = User.objects.filter(pk=holder_id).first() if holder_id else None
+    return LeadClaimed(
+        lead_id=lead.pk,
+        stage=lead.stage,
+        holder_id=holder_id,
+        holder_name=str(holder) if holder else "",
+        until=until,
+        zone=zone_named(reader.timezone if reader else None),
+    )
+
+
 def check_claim(lead: Lead, user: User | None, now: datetime) -> None:
     """Refuse a person's action on a lead someone else holds; the system (None) always passes."""
     if is_claimed_by_other(lead, user, now):
         assert lead.claimed_until is not None and lead.claimed_by_id is not None
-        holder = User.objects.filter(pk=lead.claimed_by_id).first()
-        raise LeadClaimed(lead, holder, lead.claimed_until)
+        raise claimed_error(lead, lead.claimed_by_id, lead.claimed_until, reader=user)
 
 
 def claim_lead(

@@ -29,6 +29,7 @@ from leadloop.leads.choices import Action, EventKind, Stage
 from leadloop.leads.claims import check_claim
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.permissions import can_act
+from leadloop.lib.errors import NotPermitted, StaleLead
 from leadloop.sla import rules as sla_rules
 from leadloop.sla import services as sla_services
 from leadloop.sla.models import SlaClock
@@ -53,21 +54,6 @@ _MAX_LEN: dict[str, int] = {
     for name in PERSON_FIELDS
     if (length := getattr(Lead._meta.get_field(name), "max_length", None))
 }
-
-
-class StaleLead(Exception):
-    """The caller read an older version of the lead than the one stored."""
-
-    def __init__(self, lead: Lead, expected: int) -> None:
-        self.lead = lead
-        super().__init__(
-            f"Lead {lead.pk} changed since you opened it (version {expected}, now "
-            f"{lead.version}, stage '{lead.stage}'). Reload it and try again."
-        )
-
-
-class NotPermitted(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- intake
@@ -379,7 +365,12 @@ def lead_transition(
             .get(pk=lead_id)
         )
         if expected_version is not None and locked.version != expected_version:
-            raise StaleLead(locked, expected_version)
+            raise StaleLead(
+                lead_id=locked.pk,
+                expected=expected_version,
+                version=locked.version,
+                stage=locked.stage,
+            )
         to_stage = states.next_stage(locked.stage, action)
         if not can_act(actor, locked, action):
             raise NotPermitted(f"{actor} may not '{action}' lead {locked.pk}.")
@@ -604,7 +595,12 @@ def save_qualification(
     with transaction.atomic():
         locked = Lead.objects.select_for_update(of=("self",), no_key=True).get(pk=lead_id)
         if expected_version is not None and locked.version != expected_version:
-            raise StaleLead(locked, expected_version)
+            raise StaleLead(
+                lead_id=locked.pk,
+                expected=expected_version,
+                version=locked.version,
+                stage=locked.stage,
+            )
         if not states.is_open(locked.stage) or not can_act(actor, locked, Action.HAND_OFF):
             raise NotPermitted(
                 f"{actor} may not qualify lead {locked.pk} ({locked.get_stage_display()})."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from leadloop.leads.choices import Action, Stage
+from leadloop.lib.errors import Conflict
 
 S, A = Stage, Action
 
@@ -115,7 +116,7 @@ SALES_ACTIONS = frozenset(
 )
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(Conflict):
     """The table has no such move; the message names the stage and the action."""
 
     def __init__(self, stage: str, action: str) -> None:

@@ -18,11 +18,12 @@ from leadloop.api.schemas import ERRORS, ConflictOut
 from leadloop.handoff.assignment import suggest_sales_reps
 from leadloop.handoff.selectors import active_definition, fate, handed_off_by
 from leadloop.leads.api import LeadOut, lead_json
-from leadloop.leads.claims import LeadClaimed, claim_lead, release_claim, take_next_lead
+from leadloop.leads.claims import claim_lead, claimed_error, release_claim, take_next_lead
 from leadloop.leads.models import Lead
 from leadloop.leads.queues import QueueFilters, may_see_queue, queue_leads, queue_rows
 from leadloop.leads.selectors import visible_leads
-from leadloop.leads.services import NotPermitted, reassign_leads, save_qualification
+from leadloop.leads.services import reassign_leads, save_qualification
+from leadloop.lib.errors import NotPermitted
 
 router = Router(tags=["workspace"])
 CONFLICT = {409: ConflictOut}
@@ -154,8 +155,7 @@ def claim(request: HttpRequest, lead_id: int) -> Any:
     now = timezone.now()
     result = claim_lead(lead=lead, user=viewer, now=now)
     if not result.won:
-        holder = User.objects.filter(pk=result.holder_id or 0).first()
-        raise LeadClaimed(lead, holder, result.until or now)
+        raise claimed_error(lead, result.holder_id, result.until or now, reader=viewer)
     return {"lead": lead.pk, "claimed_by": viewer.pk, "claimed_until": result.until}
 
 

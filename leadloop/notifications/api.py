@@ -12,9 +12,10 @@ from ninja import Field, Query, Router, Schema
 
 from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
+from leadloop.lib.zones import zone_named
 from leadloop.notifications.models import Notification
 from leadloop.notifications.selectors import inbox_page, unread_count, user_notifications
-from leadloop.notifications.services import mark_all_read, mark_read, user_zone
+from leadloop.notifications.services import mark_all_read, mark_read
 from leadloop.notifications.texts import render
 
 router = Router(tags=["notifications"])
@@ -77,7 +78,7 @@ def list_notifications(
         rows, next_cursor = inbox_page(user, unread_only=unread, cursor=cursor, limit=limit)
     except ValueError as exc:
         raise ValidationError({"cursor": str(exc)}) from None
-    with timezone.override(user_zone(user)):
+    with timezone.override(zone_named(user.timezone)):
         items = [notification_json(n) for n in rows]
     return {"items": items, "next_cursor": next_cursor, "unread": unread_count(user)}
 
@@ -106,5 +107,5 @@ def read_one(request: HttpRequest, notification_id: int) -> Any:
     except Notification.DoesNotExist:
         raise Http404("No such notification.") from None
     n = user_notifications(user).get(pk=notification_id)
-    with timezone.override(user_zone(user)):
+    with timezone.override(zone_named(user.timezone)):
         return notification_json(n)

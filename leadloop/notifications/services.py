@@ -9,12 +9,10 @@ anything.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +22,7 @@ from django.utils import timezone
 
 from leadloop.accounts.choices import NotifyMode
 from leadloop.accounts.models import User
+from leadloop.lib.zones import zone_named, zone_names
 from leadloop.notifications.choices import EmailState
 from leadloop.notifications.models import Digest, Notification
 from leadloop.notifications.texts import absolute, render
@@ -87,7 +86,7 @@ class MailServerDown(Exception):
 
 def _message(n: Notification) -> EmailMessage:
     # Times in the text are the recipient's, as in her inbox.
-    with timezone.override(user_zone(n.user)):
+    with timezone.override(zone_named(n.user.timezone)):
         text = render(n)
     body = f"{text.body}\n\n{absolute(text.url)}\n\n— leadloop"
     return EmailMessage(
@@ -179,23 +178,6 @@ def _send(pairs: list[tuple[Notification, EmailMessage]]) -> tuple[list[int], li
     return ok, failed
 
 
-def user_zone(user: User) -> ZoneInfo:
-    """The zone her texts and digests are written in: her own, else the default."""
-    for name in (user.timezone, settings.LEADLOOP_DEFAULT_TIMEZONE):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
-@functools.cache
-def zone_names() -> dict[str, str]:
-    """Every IANA zone name this machine knows, by lower-cased name (read once)."""
-    return {name.lower(): name for name in available_timezones()}
-
-
 def set_preferences(*, user: User, notify_mode: str, timezone: str) -> User:
     """Save how she hears of things and the zone she reads times in.
 
@@ -238,7 +220,7 @@ def send_digests(*, now: datetime) -> int:
         .distinct()
     )
     for user in User.objects.filter(pk__in=list(user_ids)):
-        local = now.astimezone(user_zone(user))
+        local = now.astimezone(zone_named(user.timezone))
         if local.time() < DIGEST_TIME:
             continue
         try:

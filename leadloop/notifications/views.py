@@ -25,6 +25,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.models import User
+from leadloop.lib import pages
+from leadloop.lib.pages import HtmxHttpRequest, current_user, page
+from leadloop.lib.zones import zone_names
 from leadloop.notifications import texts
 from leadloop.notifications.forms import ALL, UNREAD, InboxFilterForm, PreferencesForm
 from leadloop.notifications.models import Notification
@@ -33,10 +36,7 @@ from leadloop.notifications.services import (
     mark_all_read,
     mark_read,
     set_preferences,
-    zone_names,
 )
-from leadloop.web import views as web
-from leadloop.web.views import HtmxHttpRequest, current_user, page
 
 PAGE_SIZE = 50
 # The htmx event the header badge listens for, to reload at once after a change.
@@ -119,7 +119,7 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
 def mark_read_view(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
     user = current_user(request)
     try:
-        mark_read(user=user, notification_id=notification_id, now=web.clock())
+        mark_read(user=user, notification_id=notification_id, now=pages.clock())
     except Notification.DoesNotExist:
         raise Http404 from None  # someone else's: do not confirm it exists
     if not request.htmx:
@@ -140,7 +140,7 @@ def mark_read_view(request: HtmxHttpRequest, notification_id: int) -> HttpRespon
 @page
 def mark_all_read_view(request: HtmxHttpRequest) -> HttpResponse:
     user = current_user(request)
-    count = mark_all_read(user=user, now=web.clock())
+    count = mark_all_read(user=user, now=pages.clock())
     if not request.htmx:
         messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
         return HttpResponseRedirect(_back(request))

@@ -16,7 +16,8 @@ from leadloop.leads.choices import Action, Stage
 from leadloop.leads.claims import check_claim
 from leadloop.leads.models import Lead
 from leadloop.leads.permissions import can_act
-from leadloop.leads.services import NotPermitted, lead_transition
+from leadloop.leads.services import lead_transition
+from leadloop.lib.errors import NotPermitted
 from leadloop.outreach.choices import CONNECT_OUTCOMES, OUTCOMES_BY_KIND, ActivityKind
 from leadloop.outreach.models import Activity
 from leadloop.outreach.rules import attempts_exhausted

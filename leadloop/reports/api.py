@@ -11,11 +11,11 @@ from ninja import Field, Query, Router, Schema, Status
 
 from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
+from leadloop.lib.zones import zone_named
 from leadloop.reports import filters as report_filters
 from leadloop.reports import registry
 from leadloop.reports.render import report_json
 from leadloop.reports.scope import NotAllowed, Viewer
-from leadloop.web.views import user_timezone
 
 router = Router(tags=["reports"])
 
@@ -101,7 +101,7 @@ def get_report(request: HttpRequest, name: str, query: Query[ReportQuery]) -> An
             for field, msgs in errors.items()
         ]
         return Status(422, {"detail": detail})
-    viewer = Viewer(user=user, tz=user_timezone(user))
+    viewer = Viewer(user=user, tz=zone_named(user.timezone))
     try:
         with timezone.override(viewer.tz):
             report = registry.run(spec.name, viewer, filters, now=timezone.now())

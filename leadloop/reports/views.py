@@ -13,6 +13,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from leadloop.lib import pages
+from leadloop.lib.pages import current_user, page
 from leadloop.reports import charts, registry, review
 from leadloop.reports.filters import ReportFilterForm
 from leadloop.reports.pdf import render_pdf
@@ -20,17 +22,15 @@ from leadloop.reports.render import csv_text
 from leadloop.reports.result import Report
 from leadloop.reports.review import Pack
 from leadloop.reports.scope import NotAllowed, Viewer
-from leadloop.web import views as web
-from leadloop.web.views import page
 
 
 def _viewer(request: HttpRequest) -> Viewer:
-    return Viewer(user=web.current_user(request), tz=timezone.get_current_timezone())
+    return Viewer(user=current_user(request), tz=timezone.get_current_timezone())
 
 
 def _run(request: HttpRequest, name: str) -> tuple[Report, ReportFilterForm]:
     """The report for the reader and her GET filters; 404 unknown, 403 not hers to see."""
-    user = web.current_user(request)
+    user = current_user(request)
     try:
         spec = registry.get(name)
     except registry.UnknownReport:
@@ -38,7 +38,7 @@ def _run(request: HttpRequest, name: str) -> tuple[Report, ReportFilterForm]:
     form = ReportFilterForm(request.GET, user=user, report=spec.name)
     form.is_valid()
     try:
-        report = registry.run(spec.name, _viewer(request), form.filters(), now=web.clock())
+        report = registry.run(spec.name, _viewer(request), form.filters(), now=pages.clock())
     except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from None
     return report, form
@@ -98,7 +98,7 @@ def _pack(request: HttpRequest) -> tuple[Pack | None, dict[str, Any]]:
     viewer = _viewer(request)
     if viewer.own_rep is not None:
         raise PermissionDenied("The review pack is for managers, marketing and admins.")
-    now = web.clock()
+    now = pages.clock()
     this_month = now.astimezone(viewer.tz).date().replace(day=1)
     default = (this_month - timedelta(days=1)).replace(day=1)
     month_text = request.GET.get("month") or default.strftime("%Y-%m")

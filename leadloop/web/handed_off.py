@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET
 
 from leadloop.accounts.choices import Role
 from leadloop.handoff.selectors import fate, handed_off_by
+from leadloop.lib import pages
+from leadloop.lib.pages import current_user, page
 from leadloop.web.selectors import stage_counts
-from leadloop.web.views import clock, current_user, page
 
 PAGE_SIZE = 50
 
@@ -34,6 +35,6 @@ def handed_off(request: HttpRequest) -> HttpResponse:
         "total": paginator.count,
         "page_obj": page_obj,
         "fates": [fate(lead) for lead in page_obj.object_list],
-        "now": clock(),
+        "now": pages.clock(),
     }
     return render(request, "web/handed_off.html", context)

@@ -28,11 +28,13 @@ from leadloop.leads.queues import (
     queue_reps,
     queue_rows,
 )
-from leadloop.leads.services import NotPermitted, reassign_leads
+from leadloop.leads.services import reassign_leads
 from leadloop.leads.states import INSIDE_OPEN
+from leadloop.lib import pages
+from leadloop.lib.errors import NotPermitted
+from leadloop.lib.pages import HtmxHttpRequest, current_user, page
 from leadloop.web import selectors
 from leadloop.web.forms import UserChoiceField
-from leadloop.web.views import HtmxHttpRequest, clock, current_user, page
 
 
 class QueueFilterForm(forms.Form):
@@ -94,7 +96,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     viewer = current_user(request)
     if viewer.role not in (Role.INSIDE_REP, Role.MANAGER, Role.ADMIN) and not viewer.is_superuser:
         raise PermissionDenied
-    now = clock()
+    now = pages.clock()
     form = QueueFilterForm(request.GET or None, viewer=viewer)
     rep = _queue_owner(viewer, form)
     rows, total, breached = [], 0, 0
@@ -131,7 +133,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
 def next_lead(request: HttpRequest) -> HttpResponse:
     """Claim and open the most urgent lead of her queue that nobody else is on."""
     viewer = current_user(request)
-    now = clock()
+    now = pages.clock()
     form = QueueFilterForm(request.POST, viewer=viewer)
     rep = _queue_owner(viewer, form)
     back = _back_to_queue(request)
@@ -154,7 +156,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
     ids = [int(v) for v in request.POST.getlist("lead") if v.isdigit()]
     to_rep = get_object_or_404(User, pk=request.POST.get("to_rep") or 0)
     try:
-        moved = reassign_leads(lead_ids=ids, to_rep=to_rep, actor=viewer, now=clock())
+        moved = reassign_leads(lead_ids=ids, to_rep=to_rep, actor=viewer, now=pages.clock())
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             for error in errors:

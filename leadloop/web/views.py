@@ -1,9 +1,7 @@
-"""Server-rendered pages. Thin: reads through selectors, writes through services.
+"""Server-rendered pages. Thin: reads through selectors, writes through actions.
 
-Every page runs in the viewer's time zone (`viewer_timezone`), so dates are
-shown and datetime-local inputs are read on her wall clock. Views render
-immediately (`render`, not TemplateResponse) so that rendering happens while
-that zone is active.
+Every page runs in the viewer's time zone and reads the time through
+`lib.pages.clock` (see `lib.pages`).
 """
 
 from __future__ import annotations
@@ -11,23 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q, prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
@@ -37,11 +30,15 @@ from leadloop.handoff.assignment import Suggestion, suggest_sales_reps
 from leadloop.handoff.selectors import active_definition
 from leadloop.leads import states
 from leadloop.leads.choices import Action, EventKind, Stage
-from leadloop.leads.claims import LeadClaimed, claim_lead, is_claimed_by_other, release_claim
+from leadloop.leads.claims import claim_lead, is_claimed_by_other, release_claim
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.permissions import can_act
 from leadloop.leads.selectors import lead_events, lead_page, visible_leads
-from leadloop.leads.services import NotPermitted, StaleLead, lead_transition, save_qualification
+from leadloop.leads.services import lead_transition, save_qualification
+from leadloop.lib import pages
+from leadloop.lib.errors import LeadClaimed, NotPermitted, StaleLead
+from leadloop.lib.pages import HtmxHttpRequest, current_user, page
+from leadloop.lib.zones import zone_named
 from leadloop.outreach.models import Activity
 from leadloop.outreach.services import log_activity, may_log_activity
 from leadloop.sla.choices import ClockKind
@@ -56,54 +53,6 @@ from leadloop.web.forms import (
 )
 
 PAGE_SIZE = 50
-
-View = Callable[..., HttpResponse]
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that went through django-htmx's middleware (for the type checker)."""
-
-    htmx: HtmxDetails
-
-
-def clock() -> datetime:
-    """The current time; one seam so tests can pin it like the services' `now`."""
-    return timezone.now()
-
-
-def current_user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required let an anonymous user through?
-        raise Http404
-    return user
-
-
-def user_timezone(user: User) -> ZoneInfo:
-    """The zone a user reads and types times in; a bad stored name falls back."""
-    for name in (user.timezone, settings.LEADLOOP_DEFAULT_TIMEZONE):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
-def viewer_timezone(view: View) -> View:
-    """Run the view, rendering included, in the logged-in viewer's time zone."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(user_timezone(current_user(request))):
-            return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def page(view: View) -> View:
-    """The decorators every page has: logged in, in her time zone."""
-    return login_required(viewer_timezone(view))
-
 
 # ---------------------------------------------------------------- home
 
@@ -121,7 +70,7 @@ HOMES: dict[str, tuple[str, Callable[[User, datetime], dict[str, Any]]]] = {
 @page
 def home(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    now = clock()
+    now = pages.clock()
     template, build = HOMES.get(user.role or "", ("web/home_none.html", None))
     context: dict[str, Any] = {"now": now, "stage_groups": stage_group_urls()}
     if build is not None:
@@ -198,7 +147,7 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
         "leads": leads,
         "older_url": older_url,
         "newest_url": newest_url,
-        "now": clock(),
+        "now": pages.clock(),
     }
     # A history restore needs the whole page, not the fragment.
     partial = request.htmx and not request.htmx.history_restore_request
@@ -412,7 +361,7 @@ def _render_lead(
     claim: bool = False,
 ) -> HttpResponse:
     user = current_user(request)
-    now = clock()
+    now = pages.clock()
     may_log = may_log_activity(user, lead)
     suggestions: list[Suggestion] = []
     if Action.HAND_OFF in states.allowed_actions(lead.stage) and can_act(
@@ -470,7 +419,9 @@ def _conflict(lead: Lead, action: Action, raw_version: str | None) -> str | None
     except ValueError:
         return None  # the form reports it
     if expected != lead.version:
-        return str(StaleLead(lead, expected))
+        return str(
+            StaleLead(lead_id=lead.pk, expected=expected, version=lead.version, stage=lead.stage)
+        )
     if action not in states.allowed_actions(lead.stage):
         return str(states.TransitionNotAllowed(lead.stage, action))
     return None
@@ -499,7 +450,7 @@ def lead_transition_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         action=action,
         definition=active_definition() if action == Action.HAND_OFF else None,
         sales_reps=selectors.sales_reps_for_handoff(lead) if action == Action.HAND_OFF else None,
-        now=clock(),
+        now=pages.clock(),
     )
     if not form.is_valid():
         return _render_lead(request, lead, status=422, bound=form)
@@ -508,7 +459,7 @@ def lead_transition_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             lead=lead.pk,
             action=action,
             actor=user,
-            now=clock(),
+            now=pages.clock(),
             data=form.service_data(),
             expected_version=form.cleaned_data["expected_version"],
         )
@@ -541,7 +492,7 @@ def lead_activity_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             kind=form.cleaned_data["kind"],
             outcome=form.cleaned_data["outcome"],
             note=form.cleaned_data["note"],
-            now=clock(),
+            now=pages.clock(),
         )
     except ValidationError as exc:
         form.add_service_errors(exc.message_dict)
@@ -605,7 +556,7 @@ def lead_qualification_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             lead=lead.pk,
             actor=user,
             answers=form.answers(),
-            now=clock(),
+            now=pages.clock(),
             expected_version=form.cleaned_data["expected_version"],
         )
     except ValidationError as exc:
@@ -651,8 +602,8 @@ def lead_handoff_preview(request: HttpRequest, lead_id: int) -> HttpResponse:
     context = {
         "meeting": meeting,
         "rep": rep,
-        "mine": user_timezone(user),
-        "theirs": user_timezone(rep) if rep is not None else None,
-        "past": meeting is not None and meeting <= clock(),
+        "mine": zone_named(user.timezone),
+        "theirs": zone_named(rep.timezone) if rep is not None else None,
+        "past": meeting is not None and meeting <= pages.clock(),
     }
     return render(request, "web/_meeting_preview.html", context)

@@ -12,16 +12,16 @@ from django.urls import reverse
 
 from leadloop.accounts.models import Team
 from leadloop.accounts.services import update_team_calendar
-from leadloop.leads.services import NotPermitted
+from leadloop.lib import pages
+from leadloop.lib.errors import NotPermitted
 from leadloop.testing import NOW, World, client_for, make_lead
-from leadloop.web import views as web_views
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web_views, "clock", lambda: NOW)
+    monkeypatch.setattr(pages, "clock", lambda: NOW)
 
 
 def url(team: Team) -> str:

@@ -14,14 +14,14 @@ from django.urls import reverse
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.services import set_handoff_weighting
 from leadloop.handoff.assignment import suggest_sales_reps
-from leadloop.leads.services import NotPermitted
+from leadloop.lib import pages
+from leadloop.lib.errors import NotPermitted
 from leadloop.testing import NOW, World, client_for, make_lead
-from leadloop.web import views as web_views
 
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web_views, "clock", lambda: NOW)
+    monkeypatch.setattr(pages, "clock", lambda: NOW)
 
 
 def weighted(team: Team) -> bool:

@@ -19,16 +19,16 @@ from leadloop.campaigns.services import (
     set_campaign_override,
     update_source_policy,
 )
-from leadloop.leads.services import NotPermitted
+from leadloop.lib import pages
+from leadloop.lib.errors import NotPermitted
 from leadloop.testing import NOW, World, client_for, make_lead
-from leadloop.web import views as web_views
 
 LIST_URL = "/sla/policies"
 
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web_views, "clock", lambda: NOW)
+    monkeypatch.setattr(pages, "clock", lambda: NOW)
 
 
 def default(channel: str) -> SourcePolicy:

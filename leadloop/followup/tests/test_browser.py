@@ -19,8 +19,8 @@ from leadloop.followup.models import CadenceRun
 from leadloop.followup.tests.conftest import DAY1, DAY3, NO_SHOW_AT, RECYCLE_AT
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
+from leadloop.lib import pages
 from leadloop.testing import NOW, World, hand_off, log_in, make_lead
-from leadloop.web import views as web_views
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,7 +52,7 @@ def test_no_show_cadence_to_recycle(
 ) -> None:
     world = tworld
     clock = Clock(NOW + timedelta(hours=1))
-    monkeypatch.setattr(web_views, "clock", clock)
+    monkeypatch.setattr(pages, "clock", clock)
     lead = hand_off(world, make_lead(world.a, owner=world.a.inside, last_name="Noshow"))
 
     # The sales rep accepts it from her inbox.

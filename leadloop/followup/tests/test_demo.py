@@ -17,8 +17,8 @@ from leadloop.followup.selectors import flag_manager, purgatory_candidates
 from leadloop.followup.sweep import run_followup
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lib import pages
 from leadloop.outreach.models import Activity
-from leadloop.web import views as web_views
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
 
@@ -30,7 +30,7 @@ def seeded(monkeypatch: pytest.MonkeyPatch) -> None:
     from leadloop.demo.seed import seed_demo
 
     seed_demo(leads=4000, seed=5, now=NOW)  # a scenario with cadences running at NOW
-    monkeypatch.setattr(web_views, "clock", lambda: NOW)
+    monkeypatch.setattr(pages, "clock", lambda: NOW)
 
 
 def test_every_no_show_has_its_cadence(seeded: None) -> None:

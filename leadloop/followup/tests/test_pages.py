@@ -13,8 +13,8 @@ from leadloop.followup.services import complete_task, record_outcome
 from leadloop.followup.tests.conftest import DAY1, DAY5, NO_SHOW_AT, accepted, missed
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, ReasonCode
+from leadloop.lib import pages
 from leadloop.testing import NOW, World, client_for, hand_off, make_lead
-from leadloop.web import views as web_views
 
 
 class Clock:
@@ -30,7 +30,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     pinned = Clock(NOW + timedelta(hours=1))
-    monkeypatch.setattr(web_views, "clock", pinned)
+    monkeypatch.setattr(pages, "clock", pinned)
     return pinned
 
 

@@ -36,7 +36,8 @@ from leadloop.followup.tests.conftest import (
 )
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
-from leadloop.leads.services import NotPermitted, lead_transition
+from leadloop.leads.services import lead_transition
+from leadloop.lib.errors import NotPermitted
 from leadloop.notifications.models import Notification
 from leadloop.notifications.texts import render
 from leadloop.outreach.models import Activity

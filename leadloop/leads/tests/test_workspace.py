@@ -11,7 +11,7 @@ from leadloop.accounts.models import Team, TerritoryRule
 from leadloop.accounts.services import create_user
 from leadloop.handoff.assignment import suggest_sales_reps
 from leadloop.leads.choices import EventKind
-from leadloop.leads.claims import LeadClaimed, claim_lead, release_claim, take_next_lead
+from leadloop.leads.claims import claim_lead, release_claim, take_next_lead
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.queues import QueueFilters, queue_leads, queue_rows
 from leadloop.leads.services import (
@@ -21,6 +21,7 @@ from leadloop.leads.services import (
     reassign_leads,
     save_qualification,
 )
+from leadloop.lib.errors import LeadClaimed
 from leadloop.outreach.services import log_activity
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.models import SlaClock

@@ -10,15 +10,15 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from leadloop.leads.models import Lead
+from leadloop.lib import pages
 from leadloop.notifications.models import Notification
 from leadloop.notifications.tests.mailserver import Collector, free_port
 from leadloop.testing import NOW, World, make_lead
-from leadloop.web import views as web_views
 
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web_views, "clock", lambda: NOW)
+    monkeypatch.setattr(pages, "clock", lambda: NOW)
 
 
 @pytest.fixture

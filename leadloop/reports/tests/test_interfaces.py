@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 
 from leadloop.accounts.models import User
+from leadloop.lib import pages
 from leadloop.reports import registry
 from leadloop.reports.tests.dataset import REPORT_NOW, Data, build
 from leadloop.testing import World, client_for
-from leadloop.web import views
 
 NAMES = list(registry.REPORTS)
 NOVEMBER = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
@@ -25,7 +25,7 @@ NOVEMBER = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views, "clock", lambda: REPORT_NOW)
+    monkeypatch.setattr(pages, "clock", lambda: REPORT_NOW)
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from leadloop.accounts.models import User
+from leadloop.lib import pages
 from leadloop.reports import review
 from leadloop.reports.pdf import latin1, render_pdf
 from leadloop.reports.scope import NotAllowed, Viewer
 from leadloop.reports.tests.dataset import REPORT_NOW, Data, build
 from leadloop.testing import World, client_for
-from leadloop.web import views
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOVEMBER = review.parse_month("2026-11")
@@ -24,7 +24,7 @@ NOVEMBER = review.parse_month("2026-11")
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views, "clock", lambda: REPORT_NOW)
+    monkeypatch.setattr(pages, "clock", lambda: REPORT_NOW)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from leadloop.accounts.models import User
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.services import lead_transition
+from leadloop.lib import pages
 from leadloop.outreach.models import Activity
 from leadloop.testing import BANT, NOW, PASSWORD, World, client_for, hand_off, make_lead
 from leadloop.web import views
@@ -28,7 +29,7 @@ ROLES = ["inside", "sales_rep", "tele_manager", "sales_manager", "marketing", "a
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views, "clock", lambda: NOW)
+    monkeypatch.setattr(pages, "clock", lambda: NOW)
 
 
 def person(world: World, role: str) -> User:
@@ -142,7 +143,7 @@ def test_home_pages_show_what_each_role_needs(world: World, leads: dict[str, Lea
 def test_manager_sees_overdue_first_contacts(
     world: World, leads: dict[str, Lead], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "clock", lambda: NOW + timedelta(days=10))
+    monkeypatch.setattr(pages, "clock", lambda: NOW + timedelta(days=10))
     html = client_for(world.a.tele_manager).get(reverse("web:home")).content.decode()
     overdue = re.search(r'class="big bad"><a href="#overdue">(\d+)</a>', html)
     assert overdue is not None

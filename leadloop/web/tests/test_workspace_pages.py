@@ -13,18 +13,14 @@ from leadloop.accounts.models import User
 from leadloop.leads.choices import EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.services import lead_transition
+from leadloop.lib import pages
 from leadloop.outreach.models import Activity
 from leadloop.testing import BANT, NOW, World, client_for, hand_off, make_lead
-from leadloop.web import views
 
 
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views, "clock", lambda: NOW)
-    from leadloop.web import handed_off, queue
-
-    monkeypatch.setattr(queue, "clock", lambda: NOW)
-    monkeypatch.setattr(handed_off, "clock", lambda: NOW)
+    monkeypatch.setattr(pages, "clock", lambda: NOW)
 
 
 def lead_url(lead: Lead) -> str:

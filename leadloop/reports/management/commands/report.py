@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from leadloop.accounts.models import Team, User
 from leadloop.campaigns.models import Campaign
+from leadloop.lib.zones import zone_named
 from leadloop.reports import filters as report_filters
 from leadloop.reports import registry
 from leadloop.reports.render import csv_text, report_json, report_text
 from leadloop.reports.scope import NotAllowed, Viewer
-from leadloop.web.views import user_timezone
 
 
 def parse_now(text: str | None) -> datetime:
@@ -88,7 +88,7 @@ def viewer_for(username: str | None) -> Viewer:
     user = User.objects.filter(username=username).first()
     if user is None:
         raise CommandError(f"--user '{username}': no such user")
-    return Viewer(user=user, tz=user_timezone(user))
+    return Viewer(user=user, tz=zone_named(user.timezone))
 
 
 class Command(BaseCommand):

@@ -1,0 +1,62 @@
+"""What every server-rendered page shares: the logged-in viewer, her time zone, the clock.
+
+Each page runs in the viewer's zone, so dates are shown and datetime-local
+inputs are read on her wall clock; views render immediately (`render`, not
+TemplateResponse) so that rendering happens while that zone is active.
+`clock()` is the one seam through which pages read the time, so a test pins
+every page at once, as the actions take `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django_htmx.middleware import HtmxDetails
+
+from leadloop.lib.zones import zone_named
+
+if TYPE_CHECKING:
+    from leadloop.accounts.models import User
+
+View = Callable[..., HttpResponse]
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that went through django-htmx's middleware (for the type checker)."""
+
+    htmx: HtmxDetails
+
+
+def clock() -> datetime:
+    """The current time (UTC); one seam so tests can pin it like the actions' `now`."""
+    return timezone.now()
+
+
+def current_user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, get_user_model()) or not user.is_authenticated:
+        raise Http404  # login_required let an anonymous user through?
+    return user
+
+
+def viewer_timezone(view: View) -> View:
+    """Run the view, rendering included, in the logged-in viewer's time zone."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(zone_named(current_user(request).timezone)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def page(view: View) -> View:
+    """The decorators every page has: logged in, in her time zone."""
+    return login_required(viewer_timezone(view))
