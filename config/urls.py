@@ -8,10 +8,10 @@ from leadloop.api.router import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("", include("leadloop.notifications.urls")),
-    path("", include("leadloop.accounts.urls")),
-    path("", include("leadloop.campaigns.urls")),
+    path("", include("leadloop.web.notifications.urls")),
+    path("", include("leadloop.web.teams.urls")),
+    path("", include("leadloop.web.policies.urls")),
     path("reports/", include("leadloop.reports.urls")),
-    path("", include("leadloop.followup.urls")),
+    path("", include("leadloop.web.followup.urls")),
     path("", include("leadloop.web.urls")),
 ]

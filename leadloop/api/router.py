@@ -13,9 +13,20 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
+from leadloop.api.activities import router as outreach
 from leadloop.api.auth import BearerToken
+from leadloop.api.campaigns import policies_router
+from leadloop.api.campaigns import router as campaigns
+from leadloop.api.followup import router as followup
+from leadloop.api.leads import reasons_router
+from leadloop.api.leads import router as leads
+from leadloop.api.notifications import router as notifications
+from leadloop.api.qualification import router as handoff
+from leadloop.api.teams import router as accounts
+from leadloop.api.workspace import router as workspace
 from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib.errors import Conflict, LeadClaimed, NotPermitted
+from leadloop.reports.api import router as reports
 
 api = NinjaAPI(
     title="leadloop API",
@@ -84,30 +95,14 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     )
 
 
-def _register() -> None:
-    from leadloop.accounts.api import router as accounts
-    from leadloop.campaigns.api import policies_router
-    from leadloop.campaigns.api import router as campaigns
-    from leadloop.followup.api import router as followup
-    from leadloop.handoff.api import router as handoff
-    from leadloop.leads.api import reasons_router
-    from leadloop.leads.api import router as leads
-    from leadloop.leads.workspace_api import router as workspace
-    from leadloop.notifications.api import router as notifications
-    from leadloop.outreach.api import router as outreach
-    from leadloop.reports.api import router as reports
-
-    api.add_router("/leads", leads)
-    api.add_router("/leads", outreach)
-    api.add_router("/", workspace)
-    api.add_router("/campaigns", campaigns)
-    api.add_router("/", policies_router)
-    api.add_router("/", accounts)
-    api.add_router("/", handoff)
-    api.add_router("/", reasons_router)
-    api.add_router("/reports", reports)
-    api.add_router("/notifications", notifications)
-    api.add_router("/followup", followup)
-
-
-_register()
+api.add_router("/leads", leads)
+api.add_router("/leads", outreach)
+api.add_router("/", workspace)
+api.add_router("/campaigns", campaigns)
+api.add_router("/", policies_router)
+api.add_router("/", accounts)
+api.add_router("/", handoff)
+api.add_router("/", reasons_router)
+api.add_router("/reports", reports)
+api.add_router("/notifications", notifications)
+api.add_router("/followup", followup)

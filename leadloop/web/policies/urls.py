@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from leadloop.campaigns import views
+from leadloop.web.policies import views
 
 app_name = "campaigns"
 urlpatterns: list[URLPattern] = [

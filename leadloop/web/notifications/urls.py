@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from leadloop.notifications import views
+from leadloop.web.notifications import views
 
 app_name = "notifications"
 urlpatterns: list[URLPattern] = [

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from leadloop.campaigns.choices import Channel, SlaUnit
-from leadloop.campaigns.forms import PolicyForm
 from leadloop.campaigns.models import Campaign, SourcePolicy
 from leadloop.campaigns.selectors import policy_for
 from leadloop.campaigns.services import (
@@ -30,6 +29,7 @@ from leadloop.campaigns.services import (
 )
 from leadloop.lib.errors import NotPermitted
 from leadloop.lib.pages import current_user, page
+from leadloop.web.policies.forms import PolicyForm
 
 COLUMNS = (
     "Priority",

@@ -14,10 +14,10 @@ from ninja import Field, Query, Router, Schema, Status
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
 from leadloop.api.auth import caller
+from leadloop.api.leads import LeadOut, lead_json
 from leadloop.api.schemas import ERRORS, ConflictOut
 from leadloop.handoff.assignment import suggest_sales_reps
 from leadloop.handoff.selectors import active_definition, fate, handed_off_by
-from leadloop.leads.api import LeadOut, lead_json
 from leadloop.leads.claims import claim_lead, claimed_error, release_claim, take_next_lead
 from leadloop.leads.models import Lead
 from leadloop.leads.queues import QueueFilters, may_see_queue, queue_leads, queue_rows

@@ -29,7 +29,6 @@ from leadloop.lib import pages
 from leadloop.lib.pages import HtmxHttpRequest, current_user, page
 from leadloop.lib.zones import zone_names
 from leadloop.notifications import texts
-from leadloop.notifications.forms import ALL, UNREAD, InboxFilterForm, PreferencesForm
 from leadloop.notifications.models import Notification
 from leadloop.notifications.selectors import inbox_page, unread_count, user_notifications
 from leadloop.notifications.services import (
@@ -37,6 +36,7 @@ from leadloop.notifications.services import (
     mark_read,
     set_preferences,
 )
+from leadloop.web.notifications.forms import ALL, UNREAD, InboxFilterForm, PreferencesForm
 
 PAGE_SIZE = 50
 # The htmx event the header badge listens for, to reload at once after a change.

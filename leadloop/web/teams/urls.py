@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from leadloop.accounts import views
+from leadloop.web.teams import views
 
 app_name = "accounts"
 urlpatterns: list[URLPattern] = [

@@ -20,15 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leadloop.accounts.models import Team, User
 from leadloop.followup import ics, selectors
 from leadloop.followup.choices import PurgatoryReason, StepAction, TaskStatus
-from leadloop.followup.forms import (
-    AcceptForm,
-    BaseStepFormSet,
-    RebookForm,
-    RejectForm,
-    StepFormSet,
-    TaskDoneForm,
-    TemplateForm,
-)
 from leadloop.followup.models import CadenceTask, CadenceTemplate
 from leadloop.followup.permissions import may_edit_template, may_see_templates, may_work_task
 from leadloop.followup.services import (
@@ -48,6 +39,15 @@ from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib import pages
 from leadloop.lib.errors import LeadClaimed, NotPermitted, StaleLead
 from leadloop.lib.pages import current_user, page
+from leadloop.web.followup.forms import (
+    AcceptForm,
+    BaseStepFormSet,
+    RebookForm,
+    RejectForm,
+    StepFormSet,
+    TaskDoneForm,
+    TemplateForm,
+)
 
 CONFLICTS = (TransitionNotAllowed, StaleLead, LeadClaimed)
 

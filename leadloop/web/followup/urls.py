@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from leadloop.followup import views
+from leadloop.web.followup import views
 
 app_name = "followup"
 urlpatterns: list[URLPattern] = [

@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.calendars import team_calendar
-from leadloop.accounts.forms import CalendarForm
 from leadloop.accounts.models import Team
 from leadloop.accounts.services import (
     CALENDAR_FIELDS,
@@ -35,6 +34,7 @@ from leadloop.lib import pages
 from leadloop.lib.businesscal import CalendarError
 from leadloop.lib.errors import NotPermitted
 from leadloop.lib.pages import current_user, page
+from leadloop.web.teams.forms import CalendarForm
 
 PREVIEW_DAYS = 10
 # How far the preview looks for open days; a calendar closed for longer is shown as such.
