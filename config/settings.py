@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "leadloop.sla",
     "leadloop.followup",
     "leadloop.notifications",
+    "leadloop.lifecycle",
     "leadloop.tick",
     "leadloop.reports",
     "leadloop.api",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.test import Client
 
@@ -17,7 +18,8 @@ from leadloop.accounts.services import create_token, create_user
 from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign
 from leadloop.leads.models import Lead
-from leadloop.leads.services import create_lead, lead_transition
+from leadloop.lifecycle.intake import create_lead
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.sla.choices import INSIDE_KINDS
 from leadloop.sla.models import SlaClock
 
@@ -117,8 +119,6 @@ REFERENCE_DATA = [
 
 
 def restore_reference_data() -> None:
-    from django.apps import apps
-
     for module, function in REFERENCE_DATA:
         getattr(importlib.import_module(module), function)(apps, None)
 
@@ -172,6 +172,7 @@ def hand_off(world: World, lead: Lead, *, now: datetime = NOW) -> Lead:
             "meeting_at": now + timedelta(days=2),
             "answers": BANT,
             "write_up": "Ready to talk.",
+            "warm_call_confirmed": True,
         },
     )
 

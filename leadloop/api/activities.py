@@ -13,9 +13,9 @@ from ninja import Router, Schema, Status
 from leadloop.api.auth import caller
 from leadloop.api.schemas import ERRORS
 from leadloop.leads.selectors import visible_leads
+from leadloop.lifecycle.activities import log_activity
 from leadloop.outreach.choices import ActivityKind
 from leadloop.outreach.models import Activity
-from leadloop.outreach.services import log_activity
 
 router = Router(tags=["activities"])
 

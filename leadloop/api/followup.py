@@ -20,18 +20,12 @@ from leadloop.followup.choices import PurgatoryReason, StepAction, TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask
 from leadloop.followup.permissions import may_see_templates
 from leadloop.followup.rules import StepSpec
-from leadloop.followup.services import (
-    accept_handoff,
-    complete_task,
-    customize_for_team,
-    rebook_meeting,
-    record_outcome,
-    reject_handoff,
-    save_template,
-)
+from leadloop.followup.services import customize_for_team, save_template
 from leadloop.leads.models import Lead
 from leadloop.leads.selectors import visible_leads
 from leadloop.lib.errors import NotPermitted
+from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting
+from leadloop.lifecycle.sales import accept_handoff, record_outcome, reject_handoff
 
 router = Router(tags=["follow-up"])
 

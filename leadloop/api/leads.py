@@ -21,8 +21,9 @@ from leadloop.campaigns.models import Campaign
 from leadloop.leads.choices import Action
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.selectors import LeadFilters, lead_events, lead_page, visible_leads
-from leadloop.leads.services import create_lead, lead_transition
 from leadloop.lib.errors import NotPermitted
+from leadloop.lifecycle.intake import create_lead
+from leadloop.lifecycle.transitions import lead_transition
 
 router = Router(tags=["leads"])
 reasons_router = Router(tags=["reference"])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -38,8 +39,6 @@ def list_users(
     role: str | None = Query(None, description="marketing, inside_rep, sales_rep, manager, admin"),
     team: int | None = None,
 ) -> Any:
-    from django.contrib.auth.models import Group
-
     qs = User.objects.prefetch_related(
         Prefetch("groups", queryset=Group.objects.filter(name__in=Role.values))
     )

@@ -18,12 +18,14 @@ from leadloop.api.leads import LeadOut, lead_json
 from leadloop.api.schemas import ERRORS, ConflictOut
 from leadloop.handoff.assignment import suggest_sales_reps
 from leadloop.handoff.selectors import active_definition, fate, handed_off_by
-from leadloop.leads.claims import claim_lead, claimed_error, release_claim, take_next_lead
+from leadloop.leads.claims import claimed_error
 from leadloop.leads.models import Lead
 from leadloop.leads.queues import QueueFilters, may_see_queue, queue_leads, queue_rows
 from leadloop.leads.selectors import visible_leads
-from leadloop.leads.services import reassign_leads, save_qualification
 from leadloop.lib.errors import NotPermitted
+from leadloop.lifecycle.assignment import reassign_leads
+from leadloop.lifecycle.claims import claim_lead, release_claim, take_next_lead
+from leadloop.lifecycle.qualification import save_qualification
 
 router = Router(tags=["workspace"])
 CONFLICT = {409: ConflictOut}

@@ -22,9 +22,11 @@ from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
 from leadloop.accounts.services import create_token, create_user
 from leadloop.campaigns.models import Campaign
+from leadloop.demo.seed import seed_demo
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead
-from leadloop.leads.services import create_lead, lead_transition
+from leadloop.lifecycle.intake import create_lead
+from leadloop.lifecycle.transitions import lead_transition
 
 SCRATCH_TABLE = "bench_copy"
 COPY_RUNS = 3
@@ -175,11 +177,6 @@ def seed(*, leads: int, seed: int, progress: bool) -> dict[str, Any]:
 
     Rows are every row it wrote: leads, activities, events and handoffs.
     """
-    try:
-        from leadloop.demo.seed import seed_demo
-    except ImportError as exc:  # the seeder ships in its own change
-        raise ImproperlyConfigured(f"leadloop.demo.seed is not available: {exc}") from exc
-
     start = time.perf_counter()
     summary = seed_demo(leads=leads, seed=seed, now=timezone.now(), progress=progress)
     seconds = time.perf_counter() - start

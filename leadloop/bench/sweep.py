@@ -22,9 +22,9 @@ from django.utils import timezone
 from leadloop.bench.measures import peak_rss_mb
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
+from leadloop.lifecycle.sla_sweep import sla_sweep
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.models import SlaClock
-from leadloop.sla.sweep import sla_sweep
 
 RUNS = 3
 SWEEP_LEADS = 1_000_000

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from leadloop.campaigns.defaults import SOURCE_POLICY_DEFAULTS
 from leadloop.campaigns.models import Campaign, SourcePolicy
@@ -21,3 +21,9 @@ def policy_for(campaign: Campaign) -> SourcePolicy:
     # The defaults migration creates one row per channel; an admin may have
     # deleted one, so fall back to the seeds' values rather than fail intake.
     return SourcePolicy(channel=campaign.channel, **SOURCE_POLICY_DEFAULTS[campaign.channel])
+
+
+def campaign_choices(teams: set[int] | None) -> QuerySet[Campaign]:
+    """Campaigns worked by `teams` (None: all), from `relevant_team_ids`."""
+    qs = Campaign.objects.order_by("name")
+    return qs if teams is None else qs.filter(team_id__in=teams)

@@ -1,9 +1,10 @@
 """No-show cadences for the demo's simulated leads, by the same rules the services apply.
 
 When the simulation plays a no-show, the cadence is planned with
-`followup.rules.plan` on the sales team's calendar from the missed meeting,
-as `followup.services` does; the simulation's voicemails, emails and the
-invitation mark its steps done, and the cadence ends the way the story
+`followup.rules.plan` on the sales team's calendar from the day the no-show
+was recorded, as `lifecycle.cadence_runs` does; the simulation's voicemails,
+emails and the invitation mark its steps done (an email step with the text
+it sent, filled as `lifecycle.cadence_steps` fills it), and the cadence ends the way the story
 goes on (the prospect answers, the lead is lost, or it goes back to the
 inside rep). A story that stops at `now` leaves its cadence running, for
 the next real tick. As with the SLA clocks, the tick is assumed to have run
@@ -18,9 +19,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from leadloop.followup.choices import CadenceTrigger, RunState, StepAction, TaskStatus
-from leadloop.followup.rules import StepSpec, plan
-from leadloop.followup.services import find_template
+from leadloop.followup.choices import (
+    CadenceTrigger,
+    MailState,
+    RunState,
+    StepAction,
+    TaskStatus,
+)
+from leadloop.followup.rules import (
+    StepSpec,
+    default_subject,
+    fill,
+    placeholders,
+    plan,
+    split_subject,
+)
+from leadloop.followup.selectors import find_template
 
 RUN_FIELDS = (
     "id",
@@ -57,6 +71,11 @@ TASK_FIELDS = (
     "ended_at",
     "proposed_at",
     "emailed_to",
+    "mail_state",
+    "mail_subject",
+    "mail_body",
+    "mail_error",
+    "mailed_at",
     "note",
 )
 END_NOTES = {
@@ -81,6 +100,8 @@ class _Task:
     activity: int | None = None
     proposed: int | None = None
     emailed_to: str = ""
+    subject: str = ""
+    body: str = ""
 
 
 @dataclass(slots=True)
@@ -99,6 +120,8 @@ class Cadence:
     tasks: list[_Task] = field(default_factory=list)
     state: str = RunState.RUNNING
     ended: int | None = None
+    # What the steps' placeholders stand for (the prospect, the rep, the missed meeting).
+    names: dict[str, Any] = field(default_factory=dict)
 
 
 class CadenceBook:
@@ -127,13 +150,14 @@ class CadenceBook:
         return self._templates[team_id]
 
     def start(self, lead: Any, rep: Any) -> Cadence | None:
-        """The no-show was recorded (`lead.clock`): plan the cadence from the missed meeting."""
+        """The no-show was recorded (`lead.clock`): plan the cadence from then, as
+        `lifecycle.cadence_runs.start_no_show` does."""
         team = rep.team
         template = self._template(team.team.pk)
         if template is None:
             return None
         template_id, steps, recycle_day = template
-        anchor = lead.meeting_at if lead.meeting_at is not None else lead.clock
+        anchor = lead.clock
         key = (team.team.pk, team.axis.day_of(anchor))
         cached = self._plans.get(key)
         if cached is None:
@@ -155,6 +179,14 @@ class CadenceBook:
             anchor=anchor,
             started=lead.clock,
             recycle=recycle,
+            names={
+                "first_name": lead.person.first_name,
+                "last_name": lead.person.last_name,
+                "company": lead.company.name,
+                "rep_name": f"{rep.staff.first_name} {rep.staff.last_name}",
+                "meeting": lead.meeting_at,
+                "zone": team.zone,
+            },
         )
         ids["cadence_run"] += 1
         for step, starts, due in planned:
@@ -189,9 +221,16 @@ class CadenceBook:
         for task in cadence.tasks:
             if task.day == day and task.action == action and task.done is None:
                 task.done, task.activity = at, self.next_ids["activity"] - 1
-                if action != StepAction.VOICEMAIL:
-                    task.emailed_to = email
                 task.proposed = proposed
+                if action != StepAction.VOICEMAIL and email:
+                    task.emailed_to = email
+                    values = placeholders(
+                        **cadence.names,
+                        proposed=datetime.fromtimestamp(proposed, UTC) if proposed else None,
+                    )
+                    task.subject, task.body = split_subject(
+                        fill(task.text, values), default=default_subject(action)
+                    )
                 return
 
     def end(self, cadence: Cadence | None, state: str, at: int) -> None:
@@ -256,6 +295,11 @@ class CadenceBook:
                         t(ended) if ended is not None else None,
                         t(k.proposed) if k.proposed is not None else None,
                         k.emailed_to,
+                        str(MailState.SENT.value) if k.emailed_to else "",
+                        k.subject[:200],
+                        k.body,
+                        "",
+                        t(k.done) if k.emailed_to and k.done is not None else None,
                         "",
                     )
                 )

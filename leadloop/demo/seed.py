@@ -174,6 +174,7 @@ def seed_demo(
         now=epoch(now),
         stamp=timestamp_formatter(writer.postgres),
         marketing=_marketing(teams),
+        reps={rep.id: rep for team in teams.values() for rep in team.reps},
         reasons=_reason_ids(),
         definition_id=definition.pk,
         criteria=[str(c["key"]) for c in definition.criteria],

@@ -4,9 +4,13 @@ A lead is created, assigned, called and emailed on its team's business
 calendar, and then reached or not, qualified or not, handed off, accepted or
 rejected, met, recycled, won or lost, each with the rates the seeds describe
 (20-50 % unreachable, 100-500 dials per qualified lead, about a fifth of
-meetings no-shows, ...). Every stage change goes through the lifecycle table
-(`leads.states.TRANSITIONS`) and writes the event and the lead columns the
-real services would write, so reports built on either agree.
+meetings no-shows, ...). Every move and every logged attempt is made by the
+actions layer's own effect functions (`lifecycle.effects`: the lifecycle
+table, the columns a move sets, the clocks it starts and stops, the moves an
+attempt makes by itself) and recorded by its event builders
+(`lifecycle.events`), applied here to in-memory leads and written in bulk,
+so the demo's history is what the app would have written. The rates the
+stories draw from are data, in `demo.rates`.
 
 A step that would happen after `now` has not happened yet: the story stops
 there, which is what leaves recent leads open in the queues.
@@ -20,24 +24,28 @@ from __future__ import annotations
 import json
 import random
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from leadloop.accounts.models import Team
 from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign, SourcePolicy
+from leadloop.demo import rates
 from leadloop.demo.cadences import CadenceBook
 from leadloop.demo.clocks import ClockBook
-from leadloop.demo.fake import NON_BUYER_TITLES, Company, Directory, Person, Weighted, ascii_slug
+from leadloop.demo.fake import NON_BUYER_TITLES, Company, Directory, Person, ascii_slug
 from leadloop.demo.org import CampaignSpec, Staff
+from leadloop.demo.rates import HOUR
 from leadloop.demo.timeline import BusinessAxis
 from leadloop.leads import identity, states
-from leadloop.leads.choices import Action, EventKind
+from leadloop.leads.choices import Action, EventKind, Stage
 from leadloop.lib.businesscal import Calendar
-from leadloop.outreach.choices import CONNECT_OUTCOMES, ActivityKind
+from leadloop.lifecycle import effects, events
+from leadloop.outreach.choices import ActivityKind
 from leadloop.sla import rules as sla_rules
 from leadloop.sla.choices import ClockKind
 
@@ -75,6 +83,9 @@ LEAD_FIELDS = (
     "dials",
     "emails",
     "connects",
+    "round_dials",
+    "round_emails",
+    "round_connects",
     "last_activity_at",
     "meeting_at",
     "handed_off_at",
@@ -128,167 +139,16 @@ CALL, EMAIL, MEETING, NOTE = (
     str(k) for k in (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.NOTE)
 )
 A = Action
-# The lifecycle table with plain strings, for the hot loop.
-_MOVES: dict[tuple[str, str], str] = {
-    (str(stage), str(action)): str(to)
-    for stage, moves in states.TRANSITIONS.items()
-    for action, to in moves.items()
-}
-_OPEN = frozenset(str(s) for s in states.OPEN_STAGES)
-_CONNECTS = frozenset(CONNECT_OUTCOMES)
-_CREATED, _ASSIGNED, _TRANSITION = (
-    str(k) for k in (EventKind.CREATED, EventKind.ASSIGNED, EventKind.TRANSITION)
-)
-_EMPTY = "{}"
-_FIRST_CONTACT, _UPDATE, _MEETING_OUTCOME = (
-    str(k) for k in (ClockKind.FIRST_CONTACT, ClockKind.UPDATE, ClockKind.MEETING_OUTCOME)
-)
-_UPDATED_BY_ACTIVITY = frozenset({"nurture", "opportunity"})
-_UNASSIGNED = json.dumps({"owner": None, "why": "no active inside rep on the team"})
-HOUR = 3600
-# A quarter of meetings are missed. In the last days before `now` the demo
-# misses more of them, so that some no-show cadences are still running when
-# the demo opens and the sales reps' task lists have steps due: with a few
-# handoffs a week, a quarter of them would often leave those pages empty.
-NO_SHOW_RATE = 0.25
-RECENT_NO_SHOW_RATE = 0.6
-RECENT = 10 * 24 * HOUR
-# Chance an in-target prospect who answered qualifies, at a score of 55; tuned so
-# that about 3-4 % of all leads are handed off (100-500 dials per qualified lead).
-QUALIFY_BASE = 0.043
-# Per attempt, for a prospect who will be reached at all.
-CALL_CONNECTS, EMAIL_REPLIES = 0.18, 0.07
-
+_MEETING_OUTCOME = str(ClockKind.MEETING_OUTCOME)
+_CENTS = Decimal("0.01")
+_INSIDE_OPEN = frozenset(str(s) for s in states.INSIDE_OPEN)
+_UNASSIGNED = json.dumps(events.assigned(owner=None).data)
 # Stamp: epoch seconds -> the database's text for a timestamp.
 Stamp = Callable[[int], str]
 
 
 class Later(Exception):
     """The next step falls after `now`: it has not happened yet, the story stops."""
-
-
-# ---------------------------------------------------------------- what the story draws from
-
-# When an inside rep first tries a new lead, as a share of its first-contact window.
-_FIRST_CONTACT_LAG = Weighted(
-    [((0.03, 0.5), 55.0), ((0.5, 1.0), 25.0), ((1.0, 2.0), 12.0), ((2.0, 5.0), 8.0)]
-)
-_DIAL_MISSES = Weighted(
-    [("no_answer", 40.0), ("voicemail", 42.0), ("gatekeeper", 15.0), ("wrong_number", 3.0)]
-)
-_INSIDE_DQ = Weighted(
-    [
-        ("no_need", 26.0),
-        ("timing", 24.0),
-        ("no_budget", 20.0),
-        ("not_decision_maker", 15.0),
-        ("competitor", 10.0),
-        ("existing_customer", 5.0),
-    ]
-)
-_SALES_DQ = Weighted(
-    [
-        ("no_budget", 25.0),
-        ("no_need", 25.0),
-        ("timing", 20.0),
-        ("not_decision_maker", 15.0),
-        ("competitor", 15.0),
-    ]
-)
-_REJECTS = Weighted(
-    [
-        ("not_qualified", 30.0),
-        ("not_decision_maker", 20.0),
-        ("out_of_target", 10.0),
-        ("existing_opportunity", 8.0),
-        ("wrong_territory", 10.0),
-        ("poor_write_up", 15.0),
-        ("duplicate", 7.0),
-    ]
-)
-_LOSSES = Weighted(
-    [
-        ("price", 25.0),
-        ("competitor", 25.0),
-        ("no_decision", 20.0),
-        ("no_budget", 10.0),
-        ("product_fit", 10.0),
-        ("timing", 10.0),
-    ]
-)
-_AFTER_MEETING = Weighted(
-    [("opportunity", 42.0), ("nurture", 18.0), ("disqualify", 20.0), ("lose", 15.0), ("win", 5.0)]
-)
-# What an inside rep records after sales rejected her lead, by the rejection reason.
-_REJECT_TO_DQ = {
-    "not_qualified": ("no_budget", "no_need", "timing"),
-    "not_decision_maker": ("not_decision_maker",),
-    "out_of_target": ("out_of_target",),
-    "existing_opportunity": ("existing_customer",),
-    "duplicate": ("duplicate",),
-}
-
-_CHANNEL_POINTS: dict[str, int] = {
-    Channel.INBOUND_CALL: 22,
-    Channel.WEB_RFI: 18,
-    Channel.REFERRAL: 20,
-    Channel.WEBINAR: 8,
-    Channel.TRADE_SHOW: 10,
-    Channel.EVENT: 10,
-    Channel.MAILING: 4,
-    Channel.PURCHASED_LIST: 0,
-    Channel.OTHER: 6,
-}
-_BANT = {
-    "budget": (
-        "Budget approved for this fiscal year",
-        "50k set aside in the H2 plan",
-        "CFO signed off a pilot budget",
-        "Replacing a tool; its budget moves over",
-        "Needs a business case, money is there",
-        "Part of the sales-ops budget",
-    ),
-    "authority": (
-        "Decides together with the CFO",
-        "Head of Sales, has the final say",
-        "Champion; the VP signs",
-        "Managing director decides alone",
-        "Leads a buying committee of three",
-    ),
-    "need": (
-        "Leads get lost between marketing and sales",
-        "No follow-up SLA; web leads go stale",
-        "Inside reps never hear what happened to their leads",
-        "Lead routing is done in spreadsheets",
-        "Cannot tell which campaigns produce revenue",
-    ),
-    "timeline": (
-        "This quarter",
-        "Within three months",
-        "Before the new fiscal year",
-        "Current contract ends in four months",
-        "Within six months",
-    ),
-}
-_INSIDE_NOTES = (
-    "Spoke briefly, asked for a call back next week",
-    "Interested; wants pricing before a meeting",
-    "Evaluating two vendors right now",
-    "Gatekeeper gave me the direct line",
-    "Asked for a one-pager by email",
-    "Works with the sales-ops lead on this",
-)
-_SALES_NOTES = (
-    "Sent proposal",
-    "Pricing discussed, waiting for procurement",
-    "Demo for the wider team scheduled",
-    "Security questionnaire returned",
-    "Champion on holiday, follow up in two weeks",
-)
-_UTM = Weighted(
-    [("google", 45.0), ("linkedin", 20.0), ("direct", 18.0), ("newsletter", 10.0), ("bing", 7.0)]
-)
-_UTM_REACH = {"linkedin": 0.88, "direct": 1.12, "newsletter": 1.05}
 
 
 # ---------------------------------------------------------------- the organisation, prepared
@@ -308,7 +168,7 @@ class Rep:
     assigned_data: str = ""
 
     def __post_init__(self) -> None:
-        self.assigned_data = json.dumps({"owner": self.id, "why": "territory or round robin"})
+        self.assigned_data = json.dumps(events.assigned(owner=self.id).data)
 
 
 @dataclass(eq=False)
@@ -342,9 +202,8 @@ class CampaignRun:
     created_data: str = ""
 
     def __post_init__(self) -> None:
-        self.created_data = json.dumps(
-            {"campaign": self.campaign.pk, "channel": self.campaign.channel}
-        )
+        spec = events.created(campaign_id=self.campaign.pk, channel=self.campaign.channel)
+        self.created_data = json.dumps(spec.data)
 
 
 def attempt_cadence(max_dials: int, max_emails: int) -> list[tuple[int, str]]:
@@ -359,13 +218,21 @@ def attempt_cadence(max_dials: int, max_emails: int) -> list[tuple[int, str]]:
 
 
 class LeadRun:
-    """The mutable columns of one lead while its story is played."""
+    """One lead while its story is played: the columns the effects read and set, and the
+    story's own state.
+
+    The effect functions set its columns as they set a `leads.Lead`'s (times as
+    aware datetimes, people as ids); the story keeps its own clock in epoch
+    seconds (`clock`, `created`, `meeting`), which the business axes count in.
+    """
 
     __slots__ = (
         "amount",
         "attributes",
         "attributes_json",
         "campaign",
+        "claimed_by_id",
+        "claimed_until",
         "clock",
         "clocks",
         "closed_at",
@@ -375,29 +242,36 @@ class LeadRun:
         "created",
         "dials",
         "duplicate_of",
+        "duplicate_of_id",
         "emails",
         "expected_close_on",
         "first_contact_at",
         "first_contact_due",
         "handed_off_at",
-        "handed_off_by",
+        "handed_off_by_id",
         "handoffs",
         "id",
         "last_activity_at",
+        "meeting",
         "meeting_at",
         "next_touch_on",
         "out_of_target",
-        "owner",
+        "owner_id",
         "person",
         "person_key",
         "qualification",
-        "reason",
+        "reason_code_id",
         "recycles",
+        "reps",
         "revenue",
-        "sales_rep",
+        "round_connects",
+        "round_dials",
+        "round_emails",
+        "sales_rep_id",
         "score",
         "stage",
         "stage_changed_at",
+        "updated_at",
         "version",
     )
 
@@ -407,6 +281,7 @@ class LeadRun:
         created: int,
         campaign: CampaignRun,
         *,
+        reps: Mapping[int, Rep],
         company: Company,
         person: Person,
         person_key: str,
@@ -417,32 +292,55 @@ class LeadRun:
         attributes_json: str,
     ) -> None:
         self.id = lead_id
-        self.created = self.clock = self.stage_changed_at = created
+        self.created = self.clock = created
+        self.stage_changed_at = self.updated_at = _utc(created)
         self.campaign = campaign
+        self.reps = reps
         self.company, self.person, self.person_key = company, person, person_key
         self.out_of_target, self.duplicate_of, self.score = out_of_target, duplicate_of, score
         self.attributes, self.attributes_json = attributes, attributes_json
         self.stage = "new"
         self.version = 1
-        self.owner: Rep | None = None
-        self.sales_rep: Rep | None = None
-        self.handed_off_by: Rep | None = None
-        self.reason: int | None = None
-        self.first_contact_at: int | None = None
-        self.last_activity_at: int | None = None
-        self.meeting_at: int | None = None
-        self.handed_off_at: int | None = None
-        self.closed_at: int | None = None
+        self.owner_id: int | None = None
+        self.sales_rep_id: int | None = None
+        self.handed_off_by_id: int | None = None
+        self.reason_code_id: int | None = None
+        self.duplicate_of_id: int | None = None
+        self.claimed_by_id: int | None = None
+        self.claimed_until: datetime | None = None
+        self.first_contact_at: datetime | None = None
+        self.last_activity_at: datetime | None = None
+        self.meeting_at: datetime | None = None
+        self.meeting: int | None = None
+        self.handed_off_at: datetime | None = None
+        self.closed_at: datetime | None = None
         self.next_touch_on: date | None = None
         self.expected_close_on: date | None = None
-        self.amount: int | None = None
-        self.revenue: int | None = None
+        self.amount: Decimal | None = None
+        self.revenue: Decimal | None = None
         self.dials = self.emails = self.connects = 0
+        self.round_dials = self.round_emails = self.round_connects = 0
         self.handoffs = self.recycles = 0
-        self.qualification = _EMPTY
+        self.qualification: dict[str, str] = {}
         self.first_contact_due = self.conclude_due = created
         # The open SLA clocks, by kind (see demo.clocks).
         self.clocks: dict[str, Any] = {}
+
+    @property
+    def owner(self) -> Rep | None:
+        return self.reps.get(self.owner_id) if self.owner_id is not None else None
+
+    @property
+    def sales_rep(self) -> Rep | None:
+        return self.reps.get(self.sales_rep_id) if self.sales_rep_id is not None else None
+
+    @property
+    def handed_off_by(self) -> Rep | None:
+        return self.reps.get(self.handed_off_by_id) if self.handed_off_by_id is not None else None
+
+
+def _utc(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
 
 
 # ---------------------------------------------------------------- the simulation
@@ -458,6 +356,7 @@ class Simulation:
         now: int,
         stamp: Stamp,
         marketing: Sequence[Rep],
+        reps: Mapping[int, Rep],
         reasons: dict[tuple[str, str], int],
         definition_id: int,
         criteria: Sequence[str],
@@ -467,6 +366,8 @@ class Simulation:
         self.now = now
         self.stamp = stamp
         self.marketing = marketing
+        # Every rep a lead can name (owner, sales rep, producer), by id.
+        self.reps = {**reps, **{m.id: m for m in marketing}}
         self.reasons = reasons
         self.definition_id = definition_id
         self.criteria = criteria
@@ -479,7 +380,6 @@ class Simulation:
         self._json_cache: dict[tuple[tuple[str, Any], ...], str] = {}
         self.book = ClockBook(now=now, stamp=stamp, next_ids=next_ids, event=self._event)
         self.cadences = CadenceBook(now=now, stamp=stamp, next_ids=next_ids)
-        self._plans: dict[tuple[str, str, str], sla_rules.ClockPlan] = {}
 
     def take(self) -> dict[str, list[tuple[Any, ...]]]:
         """Hand the collected rows to the writer and start collecting afresh."""
@@ -499,12 +399,13 @@ class Simulation:
         lead_id = self.next_ids["lead"]
         self.next_ids["lead"] += 1
         lead = self._invent(lead_id, created, campaign)
-        team = campaign.team
-        lead.owner = self._assign(team, lead.company.country, created)
-        self.book.open(lead, sla_rules.clocks_for("new"), created, owner=lead.owner, sales=None)
-        owner = lead.owner
-        self._event(lead, _CREATED, created, campaign.created_data, to_stage="new")
-        self._event(lead, _ASSIGNED, created, owner.assigned_data if owner else _UNASSIGNED)
+        owner = self._assign(campaign.team, lead.company.country, created)
+        lead.owner_id = owner.id if owner is not None else None
+        self.book.open(lead, sla_rules.clocks_for("new"), created, owner=owner, sales=None)
+        self._event(lead, EventKind.CREATED, created, campaign.created_data, to_stage="new")
+        self._event(
+            lead, EventKind.ASSIGNED, created, owner.assigned_data if owner else _UNASSIGNED
+        )
         try:
             if lead.duplicate_of is not None:
                 self._duplicate(lead)
@@ -562,7 +463,7 @@ class Simulation:
             + 9 * person.seniority
             + (16 if in_industry else 0)
             + (10 if in_size else 0)
-            + _CHANNEL_POINTS.get(c.campaign.channel, 5)
+            + rates.CHANNEL_POINTS.get(c.campaign.channel, 5)
             + rng.gauss(0, 9)
         )
         attributes, text = self._attributes(c.campaign.channel)
@@ -570,6 +471,7 @@ class Simulation:
             lead_id,
             created,
             c,
+            reps=self.reps,
             company=company,
             person=person,
             person_key=self.directory.person_key(person, company),
@@ -585,7 +487,7 @@ class Simulation:
         r = self.rng.random
         found: dict[str, Any]
         if channel == Channel.WEB_RFI:
-            found = {"utm_source": _UTM.pick(self.rng), "form": "contact"}
+            found = {"utm_source": rates.UTM.pick(self.rng), "form": "contact"}
         elif channel == Channel.WEBINAR:
             found = {"webinar_attended": r() < 0.55}
         elif channel == Channel.TRADE_SHOW:
@@ -618,6 +520,11 @@ class Simulation:
         if ts is None:
             return None
         return self.stamp(ts)
+
+    def _d(self, moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        return self.stamp(int(moment.timestamp()))
 
     def _event(
         self,
@@ -657,81 +564,52 @@ class Simulation:
         actor: Rep | None,
         data: dict[str, Any] | None = None,
         reason: str | None = None,
-        *,
-        owner: Rep | None = None,
-        sales: Rep | None = None,
     ) -> None:
-        """One stage change through the lifecycle table, as `lead_transition` writes it.
-
-        `owner` and `sales` are who owes the clocks the move starts, when the
-        caller assigns them with the move (a handoff, a recycle).
-        """
+        """One move at `at`, made by the actions layer's effect function, with its event."""
         if at >= self.now or _gone(actor, at):
             raise Later
         if at < lead.clock:
             at = lead.clock
-        from_stage = lead.stage
-        to_stage = _MOVES[(from_stage, action)]
-        reason_id = None
+        data = dict(data or {})
         if reason is not None:
-            reason_id = lead.reason = self._reason(action, reason)
+            data["reason_code"] = self._reason(action, reason)
+        move = effects.move(lead, action, data, _utc(at))
+        effects.apply(lead, move.changes)
+        spec = events.transition(move)
         self._event(
             lead,
-            _TRANSITION,
+            spec.kind,
             at,
-            json.dumps(data) if data else _EMPTY,
-            action=action,
+            json.dumps(spec.data) if spec.data else "{}",
+            action=spec.action,
             actor=_id(actor),
-            from_stage=from_stage,
-            to_stage=to_stage,
-            reason=reason_id,
+            from_stage=spec.from_stage,
+            to_stage=spec.to_stage,
+            reason=spec.reason_code_id,
         )
-        self._clocks(lead, from_stage, to_stage, action, at, owner, sales)
-        if to_stage not in _OPEN:
-            lead.closed_at = at
-        elif from_stage not in _OPEN:
-            lead.closed_at = None
-        lead.stage = to_stage
-        lead.stage_changed_at = lead.clock = at
-        lead.version += 1
+        self._clocks(lead, move, at)
+        lead.clock = at
 
-    def _clocks(
-        self,
-        lead: LeadRun,
-        from_stage: str,
-        to_stage: str,
-        action: str,
-        at: int,
-        owner: Rep | None,
-        sales: Rep | None,
-    ) -> None:
-        """Stop and start clocks as `sla.services.apply_transition` does."""
-        key = (from_stage, to_stage, action)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = sla_rules.clock_plan(from_stage, to_stage, action)
-        closing = to_stage not in _OPEN
+    def _clocks(self, lead: LeadRun, move: effects.Move, at: int) -> None:
+        """Stop and start clocks as `lifecycle.clocks.apply_plan` does, on the lead as
+        the move left it (a hand-off's sales rep, a recycle's inside rep)."""
+        plan = move.clocks
+        closing = not sla_rules.clocks_for(move.to_stage)
         if closing or plan.stop:
-            self.book.stop(lead, None if closing else plan.stop, at, action, cancel=plan.cancel)
+            self.book.stop(
+                lead, None if closing else plan.stop, at, move.action, cancel=plan.cancel
+            )
         if plan.start:
             base = None
-            if _MEETING_OUTCOME in plan.start and lead.meeting_at is not None:
-                base = {_MEETING_OUTCOME: lead.meeting_at}
-            self.book.open(
-                lead,
-                plan.start,
-                at,
-                owner=owner or lead.owner,
-                sales=sales or lead.sales_rep,
-                base=base,
-            )
-            if _FIRST_CONTACT in plan.start:
-                lead.first_contact_at = None
+            if _MEETING_OUTCOME in plan.start and lead.meeting is not None:
+                base = {_MEETING_OUTCOME: lead.meeting}
+            self.book.open(lead, plan.start, at, owner=lead.owner, sales=lead.sales_rep, base=base)
 
     def _act(
         self, lead: LeadRun, actor: Rep | None, kind: str, outcome: str, at: int, note: str = ""
     ) -> int:
-        """Log an activity and count it on the lead, as `log_activity` does."""
+        """Log an activity, as `lifecycle.activities.record_activity` does: its counts and
+        clocks, and the moves it makes by itself (work starts, the policy runs out)."""
         if at >= self.now or _gone(actor, at):
             raise Later
         if at < lead.clock:
@@ -742,23 +620,28 @@ class Simulation:
             (ids["activity"], lead.id, actor.id if actor else None, kind, outcome, text, note, text)
         )
         ids["activity"] += 1
-        if kind == CALL:
-            lead.dials += 1
-        if outcome == "sent" or outcome == "bounced":
-            lead.emails += 1
-        if outcome in _CONNECTS:
-            lead.connects += 1
-        if lead.first_contact_at is None and kind in (CALL, EMAIL):
-            lead.first_contact_at = at
-            self.book.stop(lead, (_FIRST_CONTACT,), at, kind)
-        if lead.stage in _UPDATED_BY_ACTIVITY:
-            self.book.stop(lead, (_UPDATE,), at, kind)
-            self.book.open(lead, (_UPDATE,), at, owner=lead.owner, sales=lead.sales_rep)
-        lead.last_activity_at = lead.clock = at
+        when = _utc(at)
+        touch = effects.touch(lead, kind, outcome, when, when)
+        effects.apply(lead, touch.changes)
+        if touch.stop:
+            self.book.stop(lead, touch.stop, at, kind)
+        if touch.restart:
+            self.book.stop(lead, touch.restart, at, kind)
+            self.book.open(lead, touch.restart, at, owner=lead.owner, sales=lead.sales_rep)
+        lead.clock = at
+        policy = lead.campaign.policy
+        limits = {"max_dials": policy.max_dials, "max_emails": policy.max_emails}
+        for follow_on in effects.after_attempt(lead, kind, **limits):
+            if follow_on == Action.START_WORK:
+                self._move(lead, follow_on, at, actor)
+            else:
+                self._move(
+                    lead, follow_on, at, None, {"note": effects.exhausted_note(lead, **limits)}
+                )
         return at
 
     def _lead_row(self, lead: LeadRun) -> tuple[Any, ...]:
-        p, co, c, t = lead.person, lead.company, lead.campaign, self._t
+        p, co, c, t, d = lead.person, lead.company, lead.campaign, self._t, self._d
         return (
             lead.id,
             p.first_name,
@@ -779,32 +662,35 @@ class Simulation:
             c.campaign.pk,
             c.team.team.pk,
             lead.stage,
-            _id(lead.owner),
-            _id(lead.sales_rep),
-            _id(lead.handed_off_by),
-            lead.duplicate_of,
-            lead.reason,
+            lead.owner_id,
+            lead.sales_rep_id,
+            lead.handed_off_by_id,
+            lead.duplicate_of_id,
+            lead.reason_code_id,
             lead.score,
             "[]",
             c.policy.priority,
             t(lead.first_contact_due),
-            t(lead.first_contact_at),
+            d(lead.first_contact_at),
             t(lead.conclude_due),
             lead.dials,
             lead.emails,
             lead.connects,
-            t(lead.last_activity_at),
-            t(lead.meeting_at),
-            t(lead.handed_off_at),
+            lead.round_dials,
+            lead.round_emails,
+            lead.round_connects,
+            d(lead.last_activity_at),
+            d(lead.meeting_at),
+            d(lead.handed_off_at),
             _iso(lead.next_touch_on),
             _money(lead.amount),
             _iso(lead.expected_close_on),
             _money(lead.revenue),
-            t(lead.closed_at),
-            lead.qualification,
+            d(lead.closed_at),
+            json.dumps(lead.qualification) if lead.qualification else "{}",
             t(lead.created),
             t(lead.clock),
-            t(lead.stage_changed_at),
+            d(lead.stage_changed_at),
             lead.version,
         )
 
@@ -817,7 +703,8 @@ class Simulation:
         self._move(lead, A.MARK_DUPLICATE, at, lead.owner, {"duplicate_of": lead.duplicate_of})
 
     def _inside(self, lead: LeadRun, since: int, *, fresh: bool) -> None:
-        """Dial and email until the prospect answers or the attempt policy is used up."""
+        """Dial and email until the prospect answers or the attempt policy is used up
+        (the attempt that uses it up makes the lead unreachable by itself)."""
         rng = self.rng
         r = rng.random
         c = lead.campaign
@@ -827,7 +714,7 @@ class Simulation:
         if fresh:
             # First contact as a share of the SLA window: most in time, some late.
             window = max(axis.offset(lead.first_contact_due) - axis.offset(lead.created), 1800)
-            low, high = _FIRST_CONTACT_LAG.pick(rng)
+            low, high = rates.FIRST_CONTACT_LAG.pick(rng)
             first = axis.add(lead.created, max(300, window * rng.uniform(low, high) * speed))
         else:
             first = axis.add(since, rng.uniform(0.3, 2.5) * 8 * HOUR * speed)
@@ -835,16 +722,15 @@ class Simulation:
 
         if r() < 0.02:  # bad contact data: wrong number, bounced email, disqualified
             self._act(lead, rep, CALL, "wrong_number", first)
-            if lead.stage == "new":
-                self._move(lead, A.START_WORK, first, rep)
             at = self._act(lead, rep, EMAIL, "bounced", axis.add(first, rng.uniform(120, 900)))
-            self._move(
-                lead,
-                A.DISQUALIFY,
-                axis.add(at, rng.uniform(60, 1800)),
-                rep,
-                reason="bad_contact_data",
-            )
+            if lead.stage in _INSIDE_OPEN:
+                self._move(
+                    lead,
+                    A.DISQUALIFY,
+                    axis.add(at, rng.uniform(60, 1800)),
+                    rep,
+                    reason="bad_contact_data",
+                )
             return
 
         reach = c.spec.reach * self._reach_factor(lead)
@@ -857,7 +743,7 @@ class Simulation:
             # more often than emails get a reply.
             connect_at = 0
             while connect_at < len(slots) - 1 and r() > (
-                CALL_CONNECTS if slots[connect_at][1] == CALL else EMAIL_REPLIES
+                rates.CALL_CONNECTS if slots[connect_at][1] == CALL else rates.EMAIL_REPLIES
             ):
                 connect_at += 1
         at = first
@@ -865,55 +751,30 @@ class Simulation:
         for i, (day, kind) in enumerate(slots):
             if i > 0:
                 at = self._later(axis, day0, day, at)
-            if i == connect_at:
-                if kind == CALL:
-                    at = self._act(lead, rep, CALL, "connected", at)
-                    self._started(lead, at, rep)
-                else:
-                    at = self._act(lead, rep, EMAIL, "sent", at)
-                    self._started(lead, at, rep)
-                    at = self._act(
-                        lead, rep, EMAIL, "replied", axis.add(at, rng.uniform(0.5, 6) * HOUR)
-                    )
-                self._reached(lead, at)
+            if i == connect_at and kind == CALL:
+                self._reached(lead, self._act(lead, rep, CALL, "connected", at))
                 return
             if kind == CALL:
-                self._act(lead, rep, CALL, _DIAL_MISSES.pick(rng), at)
+                self._act(lead, rep, CALL, rates.DIAL_MISSES.pick(rng), at)
             else:
-                self._act(lead, rep, EMAIL, "bounced" if r() < 0.04 else "sent", at)
-            self._started(lead, at, rep)
-        policy = c.policy
-        self._move(
-            lead,
-            A.MARK_UNREACHABLE,
-            at,
-            None,
-            {
-                "note": f"attempt policy exhausted: {lead.dials} dials and {lead.emails} emails "
-                f"without a connect (policy {policy.max_dials} and {policy.max_emails})"
-            },
-        )
+                at = self._act(lead, rep, EMAIL, "bounced" if r() < 0.04 else "sent", at)
+                if i == connect_at and lead.stage in _INSIDE_OPEN:
+                    # The reply comes before the last allowed email would have run out.
+                    reply = axis.add(at, rng.uniform(0.5, 6) * HOUR)
+                    self._reached(lead, self._act(lead, rep, EMAIL, "replied", reply))
+                    return
+            if lead.stage not in _INSIDE_OPEN:
+                break  # the attempt policy is used up: unreachable
         # Marketing nurtures unreachable leads and sends a few back to work.
-        if r() < 0.03 and lead.recycles < 2 and self.marketing:
+        if lead.stage == Stage.UNREACHABLE and r() < 0.03 and lead.recycles < 2 and self.marketing:
             back = axis.in_business_day(at, rng.randint(30, 80), r())
             self._recycle(lead, back, self.marketing[int(r() * len(self.marketing))])
             self._inside(lead, back, fresh=False)
 
     def _recycle(self, lead: LeadRun, at: int, actor: Rep | None) -> None:
-        """Back to inside work with fresh clocks and counters, as `lead_transition` does it."""
-        owner = lead.owner
-        if lead.stage == "no_show" and lead.handed_off_by is not None:
-            owner = lead.handed_off_by
-        self._move(lead, A.RECYCLE, at, actor, {"sales_rep": _id(lead.sales_rep)}, owner=owner)
-        lead.owner = owner
-        lead.sales_rep = None
-        lead.dials = lead.emails = lead.connects = 0
+        """Back to inside work (the effect picks the rep and starts a new round of attempts)."""
+        self._move(lead, A.RECYCLE, at, actor)
         lead.recycles += 1
-
-    def _started(self, lead: LeadRun, at: int, rep: Rep | None) -> None:
-        # log_activity starts work on a new lead with its first attempt.
-        if lead.stage == "new":
-            self._move(lead, A.START_WORK, at, rep)
 
     def _later(self, axis: BusinessAxis, day0: int, day: int, previous: int) -> int:
         """A time on business day `day` of the cadence, after the previous attempt."""
@@ -935,7 +796,7 @@ class Simulation:
         attended = lead.attributes.get("webinar_attended")
         if attended is not None:
             factor *= 1.25 if attended else 0.7
-        factor *= _UTM_REACH.get(lead.attributes.get("utm_source", ""), 1.0)
+        factor *= rates.UTM_REACH.get(lead.attributes.get("utm_source", ""), 1.0)
         return factor
 
     def _reached(self, lead: LeadRun, at: int) -> None:
@@ -946,7 +807,12 @@ class Simulation:
         rep = lead.owner
         if r() < 0.4:
             at = self._act(
-                lead, rep, NOTE, "", axis.add(at, rng.uniform(60, 600)), rng.choice(_INSIDE_NOTES)
+                lead,
+                rep,
+                NOTE,
+                "",
+                axis.add(at, rng.uniform(60, 600)),
+                rng.choice(rates.INSIDE_NOTES),
             )
         if lead.out_of_target:
             non_buyer = lead.person.title in NON_BUYER_TITLES
@@ -961,7 +827,7 @@ class Simulation:
         if r() < 0.01:  # the rep never follows up: an open lead past its maximum age
             return
         quality = rep.staff.quality if rep else 1.0
-        qualified = r() < min(0.6, QUALIFY_BASE * (lead.score / 55) ** 2 * quality)
+        qualified = r() < min(0.6, rates.QUALIFY_BASE * (lead.score / 55) ** 2 * quality)
         # Discovery takes a few more calls; a "no" often needs a call back too.
         follow_ups = (
             rng.choice((1, 2, 2, 3, 3, 4))
@@ -984,7 +850,7 @@ class Simulation:
                 A.DISQUALIFY,
                 axis.add(at, rng.uniform(120, 1800)),
                 rep,
-                reason=_INSIDE_DQ.pick(rng),
+                reason=rates.INSIDE_DQ.pick(rng),
             )
 
     # ------------------------------------------------------------ the handoff and sales
@@ -1008,7 +874,8 @@ class Simulation:
         if meeting <= at:
             meeting += 1800
         answers = {
-            key: rng.choice(_BANT.get(key, ("Confirmed on the call",))) for key in self.criteria
+            key: rng.choice(rates.BANT.get(key, ("Confirmed on the call",)))
+            for key in self.criteria
         }
         p = lead.person
         self._act(
@@ -1019,16 +886,19 @@ class Simulation:
             at,
             f"First meeting with {rep.staff.first_name} {rep.staff.last_name}",
         )
-        meeting_iso = datetime.fromtimestamp(meeting, sales.zone).isoformat()
+        lead.meeting = meeting
         self._move(
             lead,
             A.HAND_OFF,
             at,
             inside,
-            {"sales_rep": rep.id, "meeting_at": meeting_iso, "answers": answers},
-            sales=rep,
+            {
+                "sales_rep": rep.id,
+                "meeting_at": _utc(meeting),
+                "answers": answers,
+                "inside_rep": _id(inside),
+            },
         )
-        lead.qualification = json.dumps(answers)
         ids = self.next_ids
         write_up = (
             f"{p.first_name} {p.last_name} ({p.title}, {lead.company.name}): "
@@ -1044,13 +914,11 @@ class Simulation:
                 json.dumps(answers),
                 write_up,
                 self.stamp(meeting),
-                r() < 0.8,
+                True,  # a hand-off needs the warm call (seed 003)
                 self.stamp(lead.clock),
             )
         )
         ids["handoff"] += 1
-        lead.sales_rep, lead.meeting_at = rep, meeting
-        lead.handed_off_by, lead.handed_off_at = inside, lead.clock
         lead.handoffs += 1
         self._sales(lead, rep)
 
@@ -1069,9 +937,8 @@ class Simulation:
         producer = lead.handed_off_by
         quality = producer.staff.quality if producer else 1.0
         if r() < min(0.6, 0.18 / quality**1.5):
-            reason = _REJECTS.pick(rng)
-            self._move(lead, A.REJECT, answered, rep, {"sales_rep": rep.id}, reason=reason)
-            lead.sales_rep = None
+            reason = rates.REJECTS.pick(rng)
+            self._move(lead, A.REJECT, answered, rep, reason=reason)
             self._rejected(lead, reason, rep)
             return
         self._move(lead, A.ACCEPT, answered, rep)
@@ -1086,8 +953,10 @@ class Simulation:
             return
         if r() > feedback:
             return  # no word from sales: the lead sits in "accepted"
-        meeting = lead.meeting_at or answered
-        missed = RECENT_NO_SHOW_RATE if meeting >= self.now - RECENT else NO_SHOW_RATE
+        meeting = lead.meeting if lead.meeting is not None else answered
+        missed = (
+            rates.RECENT_NO_SHOW_RATE if meeting >= self.now - rates.RECENT else rates.NO_SHOW_RATE
+        )
         if r() >= missed:
             at = self._act(lead, rep, MEETING, "held", meeting)
             self._move(lead, A.MEETING_HELD, axis.add(at, rng.uniform(0.5, 2) * HOUR), rep)
@@ -1118,7 +987,7 @@ class Simulation:
             )
             self._hand_off(lead, axis.add(at, rng.uniform(300, 3600)), avoid=sales_rep)
             return
-        codes = _REJECT_TO_DQ.get(reason, ("no_need", "timing"))
+        codes = rates.REJECT_TO_DQ.get(reason, ("no_need", "timing"))
         self._move(lead, A.DISQUALIFY, at, rep, reason=rng.choice(codes))
 
     def _no_show(self, lead: LeadRun, rep: Rep) -> None:
@@ -1185,15 +1054,15 @@ class Simulation:
         at = max(
             axis.in_business_day(lead.clock, rng.randint(0, 8), r()), axis.add(lead.clock, 1800)
         )
-        outcome = _AFTER_MEETING.pick(rng)
+        outcome = rates.AFTER_MEETING.pick(rng)
         if outcome == "opportunity":
             self._open_opportunity(lead, rep, at)
         elif outcome == "nurture":
             self._nurture(lead, rep, at, 0)
         elif outcome == "disqualify":
-            self._move(lead, A.DISQUALIFY, at, rep, reason=_SALES_DQ.pick(rng))
+            self._move(lead, A.DISQUALIFY, at, rep, reason=rates.SALES_DQ.pick(rng))
         elif outcome == "lose":
-            self._move(lead, A.LOSE, at, rep, reason=_LOSSES.pick(rng))
+            self._move(lead, A.LOSE, at, rep, reason=rates.LOSSES.pick(rng))
         else:
             self._win(lead, rep, at, self._deal_size(lead))
 
@@ -1214,9 +1083,8 @@ class Simulation:
             A.OPEN_OPPORTUNITY,
             at,
             rep,
-            {"amount": str(amount), "expected_close_on": close_on.isoformat()},
+            {"amount": Decimal(amount).quantize(_CENTS), "expected_close_on": close_on},
         )
-        lead.amount, lead.expected_close_on = amount, close_on
         # Reps who report back also keep the opportunity warm between updates.
         closes = axis.in_business_day(
             at, max(1, int(((close_on - axis.local_date(at)).days + rng.gauss(0, 12)) * 5 / 7)), r()
@@ -1233,7 +1101,7 @@ class Simulation:
                 kind,
                 ("connected" if r() < 0.6 else "voicemail") if kind == CALL else "sent",
                 touch,
-                rng.choice(_SALES_NOTES) if r() < 0.3 else "",
+                rng.choice(rates.SALES_NOTES) if r() < 0.3 else "",
             )
         if r() > rep.staff.feedback:
             return  # the opportunity is never closed out
@@ -1241,13 +1109,12 @@ class Simulation:
         if u < 0.38:
             self._win(lead, rep, closes, int(amount * rng.uniform(0.75, 1.05)) // 100 * 100)
         elif u < 0.88:
-            self._move(lead, A.LOSE, closes, rep, reason=_LOSSES.pick(rng))
+            self._move(lead, A.LOSE, closes, rep, reason=rates.LOSSES.pick(rng))
         else:
             self._nurture(lead, rep, closes, 1)
 
     def _win(self, lead: LeadRun, rep: Rep, at: int, revenue: int) -> None:
-        self._move(lead, A.WIN, at, rep, {"revenue": str(revenue)})
-        lead.revenue = revenue
+        self._move(lead, A.WIN, at, rep, {"revenue": Decimal(revenue).quantize(_CENTS)})
 
     def _nurture(self, lead: LeadRun, rep: Rep, at: int, depth: int) -> None:
         """Sales keeps the lead with a next touch date; sloppy reps let the date pass."""
@@ -1256,8 +1123,7 @@ class Simulation:
         axis = rep.team.axis
         days = rng.randint(21, 120)
         touch_on = axis.local_date(at) + timedelta(days=days)
-        self._move(lead, A.NURTURE, at, rep, {"next_touch_on": touch_on.isoformat()})
-        lead.next_touch_on = touch_on
+        self._move(lead, A.NURTURE, at, rep, {"next_touch_on": touch_on})
         if depth >= 3 or r() > rep.staff.feedback:
             return  # purgatory once the date passes
         touch = axis.in_business_day(at, max(1, days * 5 // 7), r())
@@ -1289,5 +1155,5 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def _money(value: int | None) -> str | None:
-    return f"{value}.00" if value is not None else None
+def _money(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None

@@ -42,6 +42,15 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", "Not needed"
 
 
+class MailState(models.TextChoices):
+    """Where the prospect's email of a done step stands; leadloop sends it after commit."""
+
+    NONE = "", "No email"
+    QUEUED = "queued", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Refused by the mail server"
+
+
 class PurgatoryReason(models.TextChoices):
     """Seed 004: a lead nobody is cultivating."""
 

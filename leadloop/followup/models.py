@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from leadloop.followup.choices import (
     CadenceTrigger,
+    MailState,
     PurgatoryReason,
     RunState,
     StepAction,
@@ -197,6 +198,15 @@ class CadenceTask(models.Model):
         null=True, blank=True, help_text="The new meeting time an invitation proposed."
     )
     emailed_to = models.CharField(max_length=254, blank=True, default="")
+    # The prospect's email of the step, written when the step is done and sent by the
+    # worker after commit (see lifecycle.prospect_mail): what was sent, and whether it went.
+    mail_state = models.CharField(
+        max_length=8, choices=MailState.choices, blank=True, default=MailState.NONE
+    )
+    mail_subject = models.CharField(max_length=200, blank=True, default="")
+    mail_body = models.TextField(blank=True, default="")
+    mail_error = models.CharField(max_length=300, blank=True, default="")
+    mailed_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True, default="")
 
     class Meta:
@@ -209,6 +219,10 @@ class CadenceTask(models.Model):
                 fields=["due_at"],
                 condition=PENDING & Q(late_at__isnull=True),
                 name="cadence_task_late_scan",
+            ),
+            # The worker's scan for prospect emails to send.
+            models.Index(
+                fields=["id"], condition=Q(mail_state=MailState.QUEUED), name="cadence_task_mail"
             ),
         ]
         constraints = [

@@ -175,6 +175,35 @@ def fill(text: str, values: Mapping[str, Any]) -> str:
         return text
 
 
+def local_text(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M") if moment else "—"
+
+
+def placeholders(
+    *,
+    first_name: str,
+    last_name: str,
+    company: str,
+    rep_name: str,
+    meeting: datetime | None,
+    proposed: datetime | None,
+    zone: ZoneInfo,
+) -> dict[str, str]:
+    """What each placeholder of a step's text stands for, on the sales team's clock."""
+    return {
+        "first_name": first_name or "there",
+        "last_name": last_name,
+        "company": company or "your company",
+        "rep_name": rep_name,
+        "meeting": local_text(meeting, zone),
+        "proposed": local_text(proposed, zone) if proposed else "a time that suits you",
+    }
+
+
+def default_subject(action: str) -> str:
+    return "A new time for our call" if action == StepAction.INVITATION else "Following up"
+
+
 def split_subject(text: str, default: str) -> tuple[str, str]:
     """A first line "Subject: ..." is the subject; the rest is the body."""
     first, _, rest = text.partition("\n")

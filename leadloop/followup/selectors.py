@@ -14,14 +14,21 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 
 from leadloop.accounts.calendars import team_calendar
-from leadloop.accounts.choices import Role
+from leadloop.accounts.choices import Role, TeamKind
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.selectors import managed_team_ids, users_with_role
 from leadloop.followup import rules
-from leadloop.followup.choices import PurgatoryReason, RunState, StepAction, TaskStatus
+from leadloop.followup.choices import (
+    CadenceTrigger,
+    PurgatoryReason,
+    RunState,
+    StepAction,
+    TaskStatus,
+)
 from leadloop.followup.models import CadenceRun, CadenceTask, CadenceTemplate, PurgatoryFlag
 from leadloop.followup.permissions import is_admin, may_edit_template, may_work_task
 from leadloop.handoff.models import Handoff
@@ -39,6 +46,24 @@ FEEDBACK_KINDS = (ClockKind.FEEDBACK, ClockKind.UPDATE)
 PAGE_ROWS = 200
 STATS_DAYS = 90
 RECENT_DAYS = 90
+
+
+def find_template(
+    team_id: int | None, trigger: str = CadenceTrigger.NO_SHOW
+) -> CadenceTemplate | None:
+    """The team's own template, else the default one (the data migration creates it)."""
+    qs = CadenceTemplate.objects.filter(trigger=trigger).prefetch_related("steps")
+    found = qs.filter(team_id=team_id).first() if team_id is not None else None
+    return found or qs.filter(team__isnull=True).first()
+
+
+def template_for(team_id: int | None, trigger: str = CadenceTrigger.NO_SHOW) -> CadenceTemplate:
+    found = find_template(team_id, trigger)
+    if found is None:
+        raise ValidationError(
+            {"cadence": f"no {trigger} cadence template; an admin must create the default one"}
+        )
+    return found
 
 
 # ---------------------------------------------------------------- the sales inbox
@@ -234,7 +259,10 @@ def invitation_suggestions(tasks: Iterable[CadenceTask], now: datetime) -> dict[
         if team is None:
             continue
         window = windows.get(task.run.template_id or 0, 5)
-        out[task.pk] = rules.suggest_proposal(team_calendar(team), now, task.run.anchor_at, window)
+        # At the missed meeting's time of day (the cadence itself counts from the day
+        # the no-show was recorded).
+        missed = task.lead.meeting_at or task.run.anchor_at
+        out[task.pk] = rules.suggest_proposal(team_calendar(team), now, missed, window)
         task.suggested_at = out[task.pk]  # type: ignore[attr-defined]
     return out
 
@@ -285,6 +313,8 @@ def lead_followup(lead: Lead, now: datetime, user: User | None = None) -> LeadFo
         and t.status == TaskStatus.PENDING
         and t.starts_at <= now
     ]
+    for t in pending_invites:
+        t.lead = lead
     return LeadFollowup(
         lead=lead,
         run=run,
@@ -578,8 +608,6 @@ def cadence_templates(user: User) -> list[TemplateView]:
 
 def teams_to_customize(user: User) -> list[Team]:
     """Sales teams the reader manages that still use the default cadence."""
-    from leadloop.accounts.choices import TeamKind
-
     teams = Team.objects.filter(kind=TeamKind.SALES).exclude(cadence_templates__isnull=False)
     if not is_admin(user):
         teams = teams.filter(pk__in=managed_team_ids(user))

@@ -43,6 +43,8 @@ class ReasonKind(models.TextChoices):
     DISQUALIFY = "disqualify", "Disqualification"
     REJECT = "reject", "Rejection"
     LOSE = "lose", "Loss"
+    # A manager marking a lead unreachable before its attempt policy is used up says why.
+    UNREACHABLE = "unreachable", "Unreachable"
 
 
 class EventKind(models.TextChoices):
@@ -61,3 +63,6 @@ class EventKind(models.TextChoices):
     SCORE_CHANGED = "score_changed", "Score changed"
     QUALIFICATION = "qualification", "Qualification answered"
     FEEDBACK = "feedback", "Feedback"
+    # On a closed lead: the person came back and a new inquiry was opened.
+    RETURNED = "returned", "Asked again"
+    EDITED = "edited", "Details edited"

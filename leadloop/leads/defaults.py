@@ -27,4 +27,9 @@ DEFAULT_REASON_CODES: list[tuple[str, str, str, bool]] = [
     ("lose", "product_fit", "Product fit", False),
     ("lose", "timing", "Timing", False),
     ("lose", "unresponsive", "Prospect stopped responding", False),
+    # A manager marking a lead unreachable before the attempt policy is used up.
+    ("unreachable", "wrong_number", "Every number is wrong or dead", False),
+    ("unreachable", "left_company", "Left the company", False),
+    ("unreachable", "do_not_contact", "Asked not to be contacted", False),
+    ("unreachable", "no_contact_data", "No usable contact data", False),
 ]

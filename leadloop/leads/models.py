@@ -32,8 +32,9 @@ class ReasonCode(models.Model):
 class Lead(models.Model):
     """A person at a company, from a campaign, on its way through the lifecycle.
 
-    `stage` is written only by `leads.services.lead_transition`. The
-    normalized columns are what duplicate detection looks up.
+    Written only through the actions layer (`leadloop.lifecycle`); `stage`
+    only by `lifecycle.transitions`. The normalized columns are what
+    duplicate detection looks up.
     """
 
     first_name = models.CharField(max_length=80, blank=True, default="")
@@ -89,6 +90,10 @@ class Lead(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
+    # A returning prospect: the closed lead of the same person this inquiry follows.
+    previous_lead = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="later_inquiries"
+    )
     reason_code = models.ForeignKey(
         ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -101,9 +106,15 @@ class Lead(models.Model):
     first_contact_at = models.DateTimeField(null=True, blank=True)
     conclude_due = models.DateTimeField(null=True, blank=True)
 
+    # Attempts over the lead's life (its history, for the reports) ...
     dials = models.PositiveIntegerField(default=0)
     emails = models.PositiveIntegerField(default=0)
     connects = models.PositiveIntegerField(default=0)
+    # ... and since it last came back to inside work (a recycle): what the attempt
+    # policy counts.
+    round_dials = models.PositiveIntegerField(default=0)
+    round_emails = models.PositiveIntegerField(default=0)
+    round_connects = models.PositiveIntegerField(default=0)
     last_activity_at = models.DateTimeField(null=True, blank=True)
 
     meeting_at = models.DateTimeField(null=True, blank=True)

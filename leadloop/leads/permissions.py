@@ -8,19 +8,23 @@ marketing all, read-only; admin all. Acting is narrower: see `can_act`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
 from leadloop.accounts.selectors import managed_team_ids
-from leadloop.leads.choices import Action
+from leadloop.handoff.models import Handoff
+from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead
-from leadloop.leads.states import INSIDE_ACTIONS, SALES_ACTIONS
-
-if TYPE_CHECKING:
-    from leadloop.handoff.models import Handoff
+from leadloop.leads.states import (
+    INSIDE_ACTIONS,
+    INSIDE_OPEN,
+    OPEN_STAGES,
+    SALES_ACTIONS,
+    SALES_OPEN,
+)
 
 
 def visibility_filter(user: User) -> Q | None:
@@ -47,8 +51,6 @@ def visibility_filter(user: User) -> Q | None:
 
 def _handed_to(**lookup: object) -> QuerySet[Handoff, Any]:
     """The ids of leads with a handoff matching `lookup`, as a subquery."""
-    from leadloop.handoff.models import Handoff
-
     return Handoff.objects.filter(**lookup).values("lead_id")
 
 
@@ -59,22 +61,55 @@ def can_view(user: User, lead: Lead) -> bool:
     return Lead.objects.filter(q, pk=lead.pk).exists()
 
 
+def _side_team(lead: Lead) -> int | None:
+    """The team answering for the lead now: the teleprospecting team before the hand-off
+    (and for a closed lead), the sales rep's team after it."""
+    if lead.stage in SALES_OPEN:
+        return lead.sales_rep.team_id if lead.sales_rep_id and lead.sales_rep else None
+    return lead.team_id
+
+
+def manages_side(user: User | None, lead: Lead) -> bool:
+    """An admin, or the manager of the team whose side the lead is on now."""
+    if user is None:
+        return False
+    if user.role == Role.ADMIN or user.is_superuser:
+        return True
+    if user.role != Role.MANAGER:
+        return False
+    team = _side_team(lead)
+    return team is not None and team in managed_team_ids(user)
+
+
 def can_act(user: User | None, lead: Lead, action: str) -> bool:
-    """Whether `user` may take `action` on `lead` (None is the system: the tick)."""
+    """Whether `user` may take `action` on `lead` now (None is the system: the tick).
+
+    The lead's stage decides whose side it is on. Before the hand-off its
+    inside rep and her manager act on it; after it, only its sales rep and
+    the sales team's manager: an inside rep cannot disqualify a lead in
+    "meeting held" and have the report blame the sales rep for it.
+    """
     if user is None:
         return True
     role = user.role
     if role == Role.ADMIN or user.is_superuser:
         return True
-    if role == Role.MARKETING:
-        # Marketing sends unreachable leads it has nurtured back to work.
-        return action == Action.RECYCLE and lead.stage == "unreachable"
+    if lead.stage == Stage.UNREACHABLE:
+        # Marketing nurtures unreachable leads and sends one back to work, as may the
+        # teleprospecting team's manager.
+        return action == Action.RECYCLE and (role == Role.MARKETING or manages_side(user, lead))
     if role == Role.MANAGER:
-        teams = managed_team_ids(user)
-        sales_team = lead.sales_rep.team_id if lead.sales_rep_id and lead.sales_rep else None
-        return lead.team_id in teams or (sales_team is not None and sales_team in teams)
+        return manages_side(user, lead)
     if role == Role.INSIDE_REP:
-        return action in INSIDE_ACTIONS and lead.owner_id == user.pk
+        return lead.stage in INSIDE_OPEN and action in INSIDE_ACTIONS and lead.owner_id == user.pk
     if role == Role.SALES_REP:
-        return action in SALES_ACTIONS and lead.sales_rep_id == user.pk
+        return lead.stage in SALES_OPEN and action in SALES_ACTIONS and lead.sales_rep_id == user.pk
     return False
+
+
+def may_work(user: User | None, lead: Lead) -> bool:
+    """Whether `user` may work the lead now: log on it, claim it, move it."""
+    if user is None or lead.stage not in OPEN_STAGES:
+        return False
+    actions = INSIDE_ACTIONS if lead.stage in INSIDE_OPEN else SALES_ACTIONS
+    return any(can_act(user, lead, action) for action in actions)

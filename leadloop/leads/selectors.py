@@ -3,22 +3,61 @@
 from __future__ import annotations
 
 import base64
-import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from leadloop.accounts.models import User
+from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.permissions import visibility_filter
+from leadloop.leads.states import OPEN_STAGES
+
+IDENTITY_KEYS = ("email_key", "phone_key", "person_key")
+# A person who came back a hundred times is still one lookup.
+MATCH_LIMIT = 100
+
+
+def identity_q(keys: Mapping[str, Any]) -> Q:
+    """Leads with the same email, phone (E.164), or person at the same company."""
+    match = Q(pk__in=[])
+    for key in IDENTITY_KEYS:
+        if keys.get(key):
+            match |= Q(**{key: keys[key]})
+    return match
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Who a submission is: an open lead (a duplicate), or a closed one (a returning prospect)."""
+
+    open: Lead | None
+    closed: Lead | None
+
+
+def identity_matches(keys: Mapping[str, Any]) -> Matches:
+    """The oldest open lead of the person, and her latest closed one (duplicates aside)."""
+    found = list(
+        Lead.objects.filter(identity_q(keys))
+        .exclude(stage=Stage.DUPLICATE)
+        .order_by("created_at", "id")[:MATCH_LIMIT]
+    )
+    open_ = next((lead for lead in found if lead.stage in OPEN_STAGES), None)
+    closed = next((lead for lead in reversed(found) if lead.stage not in OPEN_STAGES), None)
+    return Matches(open_, closed)
 
 
 def visible_leads(user: User) -> QuerySet[Lead]:
     q = visibility_filter(user)
     qs = Lead.objects.all()
     return qs if q is None else qs.filter(q)
+
+
+class Narrowing(Protocol):
+    def narrow(self, leads: QuerySet[Lead]) -> QuerySet[Lead]: ...
 
 
 @dataclass(frozen=True)
@@ -31,40 +70,9 @@ class LeadFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     q: str | None = None
-    # Drill-downs from the reports: each selects the leads behind one number,
-    # with the definitions of `leadloop.reports.metrics`.
-    channel: str | None = None
-    sales_team: int | None = None
-    handed_off_by: int | None = None
-    # The instant time-relative filters (late, at risk, age) are judged at.
-    as_of: datetime | None = None
-    reach: str | None = None
-    out_of_target: bool = False
-    step: str | None = None
-    no_response: bool = False
-    past_max_age: bool = False
-    age_min: int | None = None
-    age_max: int | None = None
-    sla: str | None = None
-    sla_result: str | None = None
-    sla_user: int | None = None
-    sla_team: int | None = None
-    sla_stop: str | None = None
-    sla_from: datetime | None = None
-    sla_to: datetime | None = None
-    reason: int | None = None
-    reason_stage: str | None = None
-    reason_from: datetime | None = None
-    reason_to: datetime | None = None
-    handoff_by: int | None = None
-    handoff_to_rep: int | None = None
-    handoff_team: int | None = None
-    handoff_from: datetime | None = None
-    handoff_to: datetime | None = None
-    attr: str | None = None
-    answer: str | None = None
-    cadence: str | None = None
-    cadence_user: int | None = None
+    # Narrowing the list further, e.g. to the leads behind one number of a report
+    # (`reports.drilldowns`): applied last, to what the reader may see.
+    narrowing: Narrowing | None = None
 
 
 def encode_cursor(lead_id: int) -> str:
@@ -102,73 +110,7 @@ def filtered_leads(user: User, filters: LeadFilters) -> QuerySet[Lead]:
             if "@" in term
             else qs.filter(last_name__istartswith=term) | qs.filter(company__istartswith=term)
         )
-    return _report_drilldowns(qs, filters)
-
-
-def _report_drilldowns(qs: QuerySet[Lead], f: LeadFilters) -> QuerySet[Lead]:
-    """The report drill-down filters; the metric definitions live in `reports.metrics`."""
-    from leadloop.accounts.models import Team
-    from leadloop.reports import metrics
-
-    as_of = f.as_of or timezone.now()
-    if f.channel:
-        qs = qs.filter(campaign__channel=f.channel)
-    if f.sales_team:
-        qs = qs.filter(sales_rep__team_id=f.sales_team)
-    if f.handed_off_by:
-        qs = qs.filter(handed_off_by_id=f.handed_off_by)
-    if f.reach in metrics.REACH_STATES:
-        qs = qs.filter(metrics.REACH_STATES[f.reach]())
-    if f.out_of_target:
-        qs = qs.filter(metrics.out_of_target())
-    if f.answer in metrics.SALES_ANSWERS:
-        qs = qs.filter(metrics.SALES_ANSWERS[f.answer]())
-    if f.step in metrics.STEP_KEYS:
-        qs = qs.filter(metrics.in_step(f.step))
-    if f.no_response:
-        qs = qs.filter(metrics.no_response())
-    if f.past_max_age:
-        qs = qs.filter(metrics.past_max_open_age(as_of))
-    if f.age_min is not None or f.age_max is not None:
-        teams = list(Team.objects.all())
-        qs = qs.filter(metrics.age_between(teams, as_of, f.age_min, f.age_max))
-    if f.sla or f.sla_result or f.sla_user or f.sla_team or f.sla_stop:
-        qs = qs.filter(
-            metrics.with_clock(
-                kind=f.sla,
-                state=f.sla_result if f.sla_result in metrics.CLOCK_STATES else None,
-                as_of=as_of,
-                user=f.sla_user,
-                team=f.sla_team,
-                start=f.sla_from,
-                end=f.sla_to,
-                stopped_by=f.sla_stop,
-            )
-        )
-    if f.reason or f.reason_stage or f.reason_from or f.reason_to:
-        qs = qs.filter(
-            metrics.with_reason(
-                reason=f.reason, stage=f.reason_stage, start=f.reason_from, end=f.reason_to
-            )
-        )
-    if f.handoff_by or f.handoff_to_rep or f.handoff_team or f.handoff_from or f.handoff_to:
-        qs = qs.filter(
-            metrics.with_handoff(
-                from_rep=f.handoff_by,
-                to_rep=f.handoff_to_rep,
-                to_team=f.handoff_team,
-                start=f.handoff_from,
-                end=f.handoff_to,
-            )
-        )
-    if f.cadence or f.cadence_user:
-        qs = qs.filter(metrics.with_cadence_step(state=f.cadence, as_of=as_of, user=f.cadence_user))
-    if f.attr and "=" in f.attr:
-        key, value = f.attr.split("=", 1)
-        # An unknown attribute is ignored (the form reports it).
-        with contextlib.suppress(ValueError, KeyError):
-            qs = qs.filter(metrics.attribute_is(key, value))
-    return qs
+    return filters.narrowing.narrow(qs) if filters.narrowing is not None else qs
 
 
 def lead_page(

@@ -89,11 +89,13 @@ REQUIRED_DATA: Mapping[Action, tuple[str, ...]] = {
     A.MARK_DUPLICATE: ("duplicate_of",),
 }
 
-# Which reason-code list an action draws from.
+# Which reason-code list an action draws from. Marking a lead unreachable
+# needs one only when a manager does it before the attempt policy is used up.
 REASON_KIND: Mapping[Action, str] = {
     A.DISQUALIFY: "disqualify",
     A.REJECT: "reject",
     A.LOSE: "lose",
+    A.MARK_UNREACHABLE: "unreachable",
 }
 
 # Who may take an action: the inside side, the sales side, or both.

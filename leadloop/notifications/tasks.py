@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
-from leadloop.notifications.services import deliver_queued_emails
+from leadloop.notifications.delivery import deliver_queued_emails
 
 
 # Retried: a lock timeout or a dropped connection must not lose an email.

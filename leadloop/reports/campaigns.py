@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 
+from leadloop.accounts.selectors import relevant_team_ids
 from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign
 from leadloop.leads.choices import Stage
@@ -134,8 +135,6 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     if teams:
         running = running.filter(team_id=teams)
     if viewer.user is not None and viewer.lead_q() is not None:
-        from leadloop.web.selectors import relevant_team_ids
-
         allowed = relevant_team_ids(viewer.user)
         if allowed is not None:
             running = running.filter(team_id__in=allowed)

@@ -19,11 +19,11 @@ from django.db.models import Q, QuerySet
 
 from leadloop.accounts.choices import Role, TeamKind
 from leadloop.accounts.models import Team, User
-from leadloop.accounts.selectors import users_with_role
+from leadloop.accounts.selectors import relevant_team_ids, users_with_role
 from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign
+from leadloop.campaigns.selectors import campaign_choices
 from leadloop.reports import metrics
-from leadloop.web import selectors as web_selectors
 
 # Funnel breakdowns: a dimension of the lead or its source.
 BREAKDOWNS: dict[str, str] = {
@@ -172,7 +172,7 @@ class RepChoiceField(_UserChoiceBase):
 
 
 def team_choices(user: User | None) -> QuerySet[Team]:
-    teams = web_selectors.relevant_team_ids(user) if user is not None else None
+    teams = relevant_team_ids(user) if user is not None else None
     qs = Team.objects.order_by("kind", "name")
     return qs if teams is None else qs.filter(pk__in=teams)
 
@@ -181,7 +181,7 @@ def rep_choices(user: User | None) -> QuerySet[User]:
     """Reps the reader may narrow to: a rep only herself, a manager her teams' reps."""
     if user is not None and user.role in (Role.INSIDE_REP, Role.SALES_REP):
         return User.objects.filter(pk=user.pk)
-    teams = web_selectors.relevant_team_ids(user) if user is not None else None
+    teams = relevant_team_ids(user) if user is not None else None
     qs = users_with_role(Role.INSIDE_REP) | users_with_role(Role.SALES_REP)
     qs = qs.distinct().order_by("first_name", "last_name", "username")
     return qs if teams is None else qs.filter(team_id__in=teams)
@@ -226,8 +226,8 @@ class ReportFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self._set_queryset("team", team_choices(user))
-        teams = web_selectors.relevant_team_ids(user) if user is not None else None
-        self._set_queryset("campaign", web_selectors.campaign_choices(teams))
+        teams = relevant_team_ids(user) if user is not None else None
+        self._set_queryset("campaign", campaign_choices(teams))
         self._set_queryset("rep", rep_choices(user))
         self._set_queryset("lead_team", team_choices(user).filter(kind=TeamKind.TELEPROSPECTING))
         if report != "funnel":

@@ -21,6 +21,7 @@ from django.db.models import F
 
 from leadloop.accounts.choices import TeamKind
 from leadloop.accounts.models import Team
+from leadloop.accounts.selectors import relevant_team_ids
 from leadloop.handoff.models import Handoff
 from leadloop.leads.choices import Stage
 from leadloop.reports import reasons, sales, sla
@@ -28,7 +29,6 @@ from leadloop.reports.common import Ctx
 from leadloop.reports.filters import ReportFilters
 from leadloop.reports.result import Cell, Column, Table
 from leadloop.reports.scope import NotAllowed, Viewer
-from leadloop.web import selectors as web_selectors
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -85,7 +85,7 @@ def all_pairs(viewer: Viewer) -> list[Pair]:
     links = Team.feeds.through.objects.select_related("from_team", "to_team").order_by(
         "from_team__name", "to_team__name"
     )
-    allowed = web_selectors.relevant_team_ids(viewer.user) if viewer.user is not None else None
+    allowed = relevant_team_ids(viewer.user) if viewer.user is not None else None
     pairs = []
     for row in links:
         tele, sales_team = row.from_team, row.to_team

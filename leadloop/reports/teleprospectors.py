@@ -6,8 +6,8 @@ team's, and the share of her handed-off leads that did not respond to sales'
 follow-up (seed 001's training signal).
 
 A cohort report: the leads that came in during the period. Outreach is read
-from each lead's own attempt counters (dials, emails, connects, kept at write
-time for the attempt policy) under its inside rep, and the handoff numbers
+from each lead's own lifetime attempt counters (dials, emails, connects, kept
+at write time) under its inside rep, and the handoff numbers
 from the leads she handed off, so one scan of the leads answers it; reading
 ten million activities would not fit the one-second budget.
 """
@@ -43,7 +43,7 @@ COLUMNS = [
     Column("rep", "Inside rep", "text"),
     Column("team", "Team", "text"),
     Column("leads", "Leads", "int", "Leads she owns that came in during the period."),
-    Column("dials", "Dials", "int", "On her leads (a recycled lead's counters restart)."),
+    Column("dials", "Dials", "int", "On her leads, over their whole life (recycled too)."),
     Column("emails", "Emails", "int", "Personal emails sent (bounced included)."),
     Column("connects", "Connects", "int", "Connected calls, replies, held meetings."),
     Column("qualified", "Qualified", "int", "Leads she handed off."),

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from leadloop.followup.sweep import FollowupResult, run_followup
-from leadloop.notifications.services import deliver_queued_emails, send_digests
-from leadloop.sla.sweep import SweepResult, sla_sweep
+from leadloop.lifecycle.followup_sweep import FollowupResult, run_followup
+from leadloop.lifecycle.sla_sweep import SweepResult, sla_sweep
+from leadloop.notifications.delivery import deliver_queued_emails, send_digests
 
 log = logging.getLogger("leadloop.tick")
 

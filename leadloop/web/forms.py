@@ -15,14 +15,20 @@ from django import forms
 from django.urls import reverse
 
 from leadloop.accounts.choices import Role
-from leadloop.accounts.models import User
+from leadloop.accounts.models import Team, User
+from leadloop.accounts.selectors import relevant_team_ids
+from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign
+from leadloop.campaigns.selectors import campaign_choices
 from leadloop.handoff.models import QualificationDefinition
 from leadloop.leads import states
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead, ReasonCode
 from leadloop.leads.selectors import LeadFilters
 from leadloop.outreach.choices import OUTCOMES_BY_KIND, ActivityKind, Outcome
+from leadloop.reports import metrics
+from leadloop.reports.drilldowns import Drilldown
+from leadloop.sla.choices import ClockKind
 from leadloop.web import selectors
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -94,8 +100,8 @@ class LeadFilterForm(forms.Form):
             ("Groups", selectors.STAGE_GROUPS),
             ("Stages", list(Stage.choices)),
         ]
-        teams = selectors.relevant_team_ids(user)
-        self._set_queryset("campaign", selectors.campaign_choices(teams))
+        teams = relevant_team_ids(user)
+        self._set_queryset("campaign", campaign_choices(teams))
         # A rep only sees her own side's leads; a filter by herself adds nothing.
         if user.role == Role.INSIDE_REP:
             del self.fields["owner"]
@@ -136,19 +142,22 @@ class LeadFilterForm(forms.Form):
 
         start: date | None = data.get("created_from")
         end: date | None = data.get("created_to")
+        drilldown = self._drilldown(data)
         return LeadFilters(
             stage=data.get("stage") or None,
             campaign=pk("campaign"),
             owner=pk("owner"),
             sales_rep=pk("sales_rep"),
+            team=drilldown.pop("team", None),
             created_from=self._midnight(start) if start else None,
             # "To" is inclusive for people: up to the end of that day.
             created_to=self._midnight(end + timedelta(days=1)) if end else None,
             q=(data.get("q") or "").strip() or None,
-            **self._drilldown_filters(data),
+            narrowing=Drilldown(**drilldown) if drilldown else None,
         )
 
-    def _drilldown_filters(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _drilldown(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The report drill-down filters present (the lead's team among them)."""
         out: dict[str, Any] = {}
         for name in DRILLDOWN_FIELDS:
             value = data.get(name)
@@ -207,11 +216,6 @@ DRILLDOWN_FIELDS: dict[str, str] = {
 
 def _drilldown_field(name: str, teams: set[int] | None) -> forms.Field:
     """The form field of one drill-down filter (see DRILLDOWN_FIELDS)."""
-    from leadloop.accounts.models import Team
-    from leadloop.campaigns.choices import Channel
-    from leadloop.reports import metrics
-    from leadloop.sla.choices import ClockKind
-
     label = DRILLDOWN_FIELDS[name]
     team_qs = Team.objects.order_by("name")
     if teams is not None:

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
+from leadloop.accounts.selectors import relevant_team_ids
 from leadloop.campaigns.choices import Channel
 from leadloop.campaigns.models import Campaign
+from leadloop.campaigns.selectors import campaign_choices
 from leadloop.leads.choices import Stage
-from leadloop.leads.claims import take_next_lead
 from leadloop.leads.queues import (
     QUEUE_PAGE,
     QueueFilters,
@@ -28,12 +29,12 @@ from leadloop.leads.queues import (
     queue_reps,
     queue_rows,
 )
-from leadloop.leads.services import reassign_leads
 from leadloop.leads.states import INSIDE_OPEN
 from leadloop.lib import pages
 from leadloop.lib.errors import NotPermitted
 from leadloop.lib.pages import HtmxHttpRequest, current_user, page
-from leadloop.web import selectors
+from leadloop.lifecycle.assignment import reassign_leads
+from leadloop.lifecycle.claims import take_next_lead
 from leadloop.web.forms import UserChoiceField
 
 
@@ -60,7 +61,7 @@ class QueueFilterForm(forms.Form):
             rep_field.widget = forms.HiddenInput()
         campaign_field = self.fields["campaign"]
         assert isinstance(campaign_field, forms.ModelChoiceField)
-        campaign_field.queryset = selectors.campaign_choices(selectors.relevant_team_ids(viewer))
+        campaign_field.queryset = campaign_choices(relevant_team_ids(viewer))
 
     def filters(self) -> QueueFilters:
         data = getattr(self, "cleaned_data", {})

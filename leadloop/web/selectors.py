@@ -63,37 +63,6 @@ def stage_counts(leads: QuerySet[Lead]) -> list[StageCount]:
     return [StageCount(s.value, s.label, rows[s.value]) for s in Stage if rows.get(s.value)]
 
 
-def relevant_team_ids(user: User) -> set[int] | None:
-    """Teams whose leads the user can meet: her own and the teams paired with them.
-
-    None means every team (admin, marketing). This only narrows filter
-    choices; what the user sees is still decided by `visible_leads`.
-    """
-    role = user.role
-    if role in (Role.ADMIN, Role.MARKETING) or user.is_superuser:
-        return None
-    own = (
-        managed_team_ids(user)
-        if role == Role.MANAGER
-        else ({user.team_id} if user.team_id is not None else set())
-    )
-    if not own:
-        return set()
-    paired = Team.feeds.through.objects.filter(
-        Q(from_team_id__in=own) | Q(to_team_id__in=own)
-    ).values_list("from_team_id", "to_team_id")
-    ids = set(own)
-    for from_id, to_id in paired:
-        ids.update((from_id, to_id))
-    return ids
-
-
-def campaign_choices(teams: set[int] | None) -> QuerySet[Campaign]:
-    """Campaigns worked by `teams` (None: all), from `relevant_team_ids`."""
-    qs = Campaign.objects.order_by("name")
-    return qs if teams is None else qs.filter(team_id__in=teams)
-
-
 def rep_choices(teams: set[int] | None, role: str) -> QuerySet[User]:
     """Reps of `role` on `teams` (None: all), to filter the lead list by."""
     qs = users_with_role(role).order_by("first_name", "last_name", "username")

@@ -30,17 +30,20 @@ from leadloop.handoff.assignment import Suggestion, suggest_sales_reps
 from leadloop.handoff.selectors import active_definition
 from leadloop.leads import states
 from leadloop.leads.choices import Action, EventKind, Stage
-from leadloop.leads.claims import claim_lead, is_claimed_by_other, release_claim
+from leadloop.leads.claims import is_claimed_by_other
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.permissions import can_act
+from leadloop.leads.permissions import may_work as may_log_activity
 from leadloop.leads.selectors import lead_events, lead_page, visible_leads
-from leadloop.leads.services import lead_transition, save_qualification
 from leadloop.lib import pages
 from leadloop.lib.errors import LeadClaimed, NotPermitted, StaleLead
 from leadloop.lib.pages import HtmxHttpRequest, current_user, page
 from leadloop.lib.zones import zone_named
+from leadloop.lifecycle.activities import log_activity
+from leadloop.lifecycle.claims import claim_lead, release_claim
+from leadloop.lifecycle.qualification import save_qualification
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.outreach.models import Activity
-from leadloop.outreach.services import log_activity, may_log_activity
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors

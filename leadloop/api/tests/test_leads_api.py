@@ -169,6 +169,8 @@ def test_who_sees_what(client: Client, world: World) -> None:
             "sales_rep": world.a.sales_rep.pk,
             "meeting_at": (timezone.now() + timedelta(days=2)).isoformat(),
             "answers": BANT,
+            "write_up": "Ready to talk.",
+            "warm_call_confirmed": True,
         },
     )
     assert r.status_code == 200, r.content

@@ -157,7 +157,7 @@ def test_counters_and_times_match_the_activities() -> None:
     for lead in Lead.objects.all():
         done = activities[lead.pk]
         assert all(lead.created_at <= a.occurred_at <= NOW for a in done)
-        # A recycle restarts the counters, as lead_transition does.
+        # The counters keep the lead's whole history; a recycle starts a new round.
         since = [
             a for a in done if lead.pk not in recycled_at or a.occurred_at > recycled_at[lead.pk]
         ]
@@ -167,9 +167,12 @@ def test_counters_and_times_match_the_activities() -> None:
             if a.kind in ("call", "email")
             and (lead.pk not in fresh_clock_at or a.occurred_at > fresh_clock_at[lead.pk])
         ]
-        assert lead.dials == sum(a.kind == "call" for a in since), lead.pk
-        assert lead.emails == sum(a.outcome in ("sent", "bounced") for a in since), lead.pk
-        assert lead.connects == sum(a.outcome in CONNECT_OUTCOMES for a in since), lead.pk
+        assert lead.dials == sum(a.kind == "call" for a in done), lead.pk
+        assert lead.emails == sum(a.outcome in ("sent", "bounced") for a in done), lead.pk
+        assert lead.connects == sum(a.outcome in CONNECT_OUTCOMES for a in done), lead.pk
+        assert lead.round_dials == sum(a.kind == "call" for a in since), lead.pk
+        assert lead.round_emails == sum(a.outcome in ("sent", "bounced") for a in since), lead.pk
+        assert lead.round_connects == sum(a.outcome in CONNECT_OUTCOMES for a in since), lead.pk
         assert lead.first_contact_at == (attempts[0].occurred_at if attempts else None), lead.pk
         assert lead.last_activity_at == (done[-1].occurred_at if done else None), lead.pk
         assert lead.updated_at >= lead.stage_changed_at
@@ -182,7 +185,8 @@ def test_unreachable_leads_used_up_their_attempt_policy() -> None:
     assert unreachable.exists()
     for lead in unreachable:
         policy = policy_for(lead.campaign)
-        assert (lead.dials, lead.emails, lead.connects) == (policy.max_dials, policy.max_emails, 0)
+        rounds = (lead.round_dials, lead.round_emails, lead.round_connects)
+        assert rounds == (policy.max_dials, policy.max_emails, 0)
 
 
 @pytest.mark.django_db

@@ -9,12 +9,12 @@ import pytest
 
 from leadloop.leads.choices import EventKind
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lifecycle.sla_sweep import sla_sweep
 from leadloop.notifications.models import Notification
 from leadloop.sla import rules
 from leadloop.sla.choices import ClockResult
 from leadloop.sla.models import SlaClock
 from leadloop.sla.selectors import clock_state
-from leadloop.sla.sweep import sla_sweep
 from leadloop.tick.services import run_tick
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday

@@ -14,7 +14,7 @@ import pytest
 
 from leadloop.followup.models import CadenceRun
 from leadloop.leads.models import Lead
-from leadloop.leads.services import lead_transition
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.testing import NOW, World, hand_off, make_lead
 
 MEETING = NOW + timedelta(days=2)  # Thu 19 Nov 2026, 10:00 Berlin

@@ -13,10 +13,10 @@ import pytest
 from django.db import connection, connections
 
 from leadloop.followup.models import CadenceTask, PurgatoryFlag
-from leadloop.followup.sweep import FollowupResult, run_followup
 from leadloop.followup.tests.conftest import DAY1, RECYCLE_AT, missed
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lifecycle.followup_sweep import FollowupResult, run_followup
 from leadloop.notifications.models import Notification
 from leadloop.testing import World
 

@@ -14,10 +14,10 @@ from leadloop.accounts.models import User
 from leadloop.followup.choices import RunState, TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask, PurgatoryFlag
 from leadloop.followup.selectors import flag_manager, purgatory_candidates
-from leadloop.followup.sweep import run_followup
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.lib import pages
+from leadloop.lifecycle.followup_sweep import run_followup
 from leadloop.outreach.models import Activity
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 def seeded(monkeypatch: pytest.MonkeyPatch) -> None:
     from leadloop.demo.seed import seed_demo
 
-    seed_demo(leads=4000, seed=5, now=NOW)  # a scenario with cadences running at NOW
+    seed_demo(leads=4000, seed=10, now=NOW)  # a scenario with cadences running at NOW
     monkeypatch.setattr(pages, "clock", lambda: NOW)
 
 

@@ -9,11 +9,12 @@ from django.urls import reverse
 
 from leadloop.followup.choices import TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask, CadenceTemplate
-from leadloop.followup.services import complete_task, record_outcome
 from leadloop.followup.tests.conftest import DAY1, DAY5, NO_SHOW_AT, accepted, missed
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, ReasonCode
 from leadloop.lib import pages
+from leadloop.lifecycle.cadence_steps import complete_task
+from leadloop.lifecycle.sales import record_outcome
 from leadloop.testing import NOW, World, client_for, hand_off, make_lead
 
 

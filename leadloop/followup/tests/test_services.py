@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email import message_from_bytes
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,18 +13,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from icalendar import Calendar
 
-from leadloop.followup.choices import RunState, TaskStatus
+from leadloop.followup.choices import MailState, RunState, TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask, CadenceTemplate
 from leadloop.followup.rules import StepSpec
-from leadloop.followup.services import (
-    accept_handoff,
-    complete_task,
-    customize_for_team,
-    rebook_meeting,
-    record_outcome,
-    reject_handoff,
-    save_template,
-)
+from leadloop.followup.services import customize_for_team, save_template
 from leadloop.followup.tests.conftest import (
     DAY1,
     DAY3,
@@ -36,12 +29,17 @@ from leadloop.followup.tests.conftest import (
 )
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
-from leadloop.leads.services import lead_transition
 from leadloop.lib.errors import NotPermitted
+from leadloop.lifecycle import prospect_mail
+from leadloop.lifecycle.activities import log_activity
+from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting, resend_mail
+from leadloop.lifecycle.prospect_mail import send_queued
+from leadloop.lifecycle.sales import accept_handoff, record_outcome, reject_handoff
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.notifications.models import Notification
+from leadloop.notifications.tests.mailserver import free_port
 from leadloop.notifications.texts import render
 from leadloop.outreach.models import Activity
-from leadloop.outreach.services import log_activity
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.models import SlaClock
 from leadloop.testing import NOW, World, hand_off, make_lead
@@ -70,7 +68,8 @@ def test_a_no_show_starts_the_seed_004_cadence(
     assert run.sales_rep == world.a.sales_rep
     assert run.inside_rep == world.a.inside
     assert run.team == world.a.sales
-    assert run.anchor_at == MEETING
+    # Counted from when the no-show was recorded, on the sales team's calendar.
+    assert run.anchor_at == NO_SHOW_AT
     assert run.recycle_at == RECYCLE_AT
     tasks = list(run.tasks.order_by("position"))
     assert [(t.day, t.action) for t in tasks] == [
@@ -239,11 +238,16 @@ def test_doing_a_step_logs_it_once_and_tells_the_inside_rep(
 
 
 def test_an_email_step_emails_the_prospect_in_the_reps_name(
-    world: World, no_show: Lead, run: CadenceRun
+    world: World, no_show: Lead, run: CadenceRun, django_capture_on_commit_callbacks: Any
 ) -> None:
     mail.outbox.clear()
-    done = complete_task(task=task(run, 1, "email"), actor=world.a.sales_rep, now=DAY1)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = complete_task(task=task(run, 1, "email"), actor=world.a.sales_rep, now=DAY1)
+        # Recorded now, sent once the step commits: no mail server under the lead's lock.
+        assert not [m for m in mail.outbox if m.to == [no_show.email]]
     assert done.emailed_to == no_show.email
+    done.refresh_from_db()
+    assert done.mail_state == MailState.SENT
     (message,) = [m for m in mail.outbox if m.to == [no_show.email]]
     assert message.subject == "Sorry we missed each other"
     assert message.reply_to == [world.a.sales_rep.email]
@@ -255,7 +259,7 @@ def test_an_email_step_emails_the_prospect_in_the_reps_name(
 
 
 def test_the_invitation_proposes_a_time_and_attaches_the_ics(
-    world: World, no_show: Lead, run: CadenceRun
+    world: World, no_show: Lead, run: CadenceRun, django_capture_on_commit_callbacks: Any
 ) -> None:
     invite = task(run, 5, "invitation")
     with pytest.raises(ValidationError) as caught:
@@ -267,9 +271,10 @@ def test_the_invitation_proposes_a_time_and_attaches_the_ics(
     assert "within the next 5 business days" in caught.value.message_dict["proposed_at"][0]
     mail.outbox.clear()
     proposed = DAY5 + timedelta(days=4, hours=4)  # Mon 30 Nov, 14:00 Berlin
-    done = complete_task(task=invite, actor=world.a.sales_rep, now=DAY5, proposed_at=proposed)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = complete_task(task=invite, actor=world.a.sales_rep, now=DAY5, proposed_at=proposed)
     assert done.proposed_at == proposed
-    (message,) = mail.outbox
+    (message,) = [m for m in mail.outbox if m.to == [no_show.email]]
     assert message.subject == "A new time for our call: Mon 30 Nov 2026, 14:00"
     raw = message.message().as_bytes()
     parts = [p for p in message_from_bytes(raw).walk() if p.get_content_type() == "text/calendar"]
@@ -280,21 +285,54 @@ def test_the_invitation_proposes_a_time_and_attaches_the_ics(
     assert str(event["organizer"]) == f"mailto:{world.a.sales_rep.email}"
 
 
-def test_a_refused_email_undoes_the_step(
-    world: World, no_show: Lead, run: CadenceRun, settings: object
+def test_a_dead_mail_server_keeps_the_step_and_its_email_waits(
+    world: World, no_show: Lead, run: CadenceRun, settings: Any
 ) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # type: ignore[attr-defined]
-    email = task(run, 1, "email")
-    with pytest.raises(ValidationError) as caught:
-        complete_task(task=email, actor=world.a.sales_rep, now=DAY1)
-    assert "send_email" in caught.value.message_dict
+    """The step is done when the rep did it; the email goes out when the server is back."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
+    email = complete_task(task=task(run, 1, "email"), actor=world.a.sales_rep, now=DAY1)
+    assert email.status == TaskStatus.DONE and email.mail_state == MailState.QUEUED
+    assert Activity.objects.filter(lead=no_show, kind="email").exists()
+    assert send_queued(now=DAY1) == 0
     email.refresh_from_db()
-    assert email.status == TaskStatus.PENDING
-    assert not Activity.objects.filter(lead=no_show, kind="email").exists()
-    # Unticked, the rep sends it herself and the step is logged.
-    done = complete_task(task=email, actor=world.a.sales_rep, now=DAY1, send_email=False)
-    assert done.status == TaskStatus.DONE and done.emailed_to == ""
+    assert email.mail_state == MailState.QUEUED  # waiting for the next tick
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox.clear()
+    assert send_queued(now=DAY1) == 1
+    email.refresh_from_db()
+    assert email.mail_state == MailState.SENT and email.mailed_at == DAY1
+    assert [m.to for m in mail.outbox] == [[no_show.email]]
+    assert send_queued(now=DAY1) == 0  # sent once
+
+
+def test_a_refused_email_is_shown_told_and_sent_again(
+    world: World, no_show: Lead, run: CadenceRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = complete_task(task=task(run, 1, "email"), actor=world.a.sales_rep, now=DAY1)
+
+    def refuse(messages: Any, *, what: str = "") -> tuple[list[int], dict[int, str]]:
+        return [], {ident: "550 mailbox unavailable" for ident, _ in messages}
+
+    monkeypatch.setattr(prospect_mail, "send_messages", refuse)
+    assert send_queued(now=DAY1) == 0
+    email.refresh_from_db()
+    assert (email.mail_state, email.mail_error) == (MailState.FAILED, "550 mailbox unavailable")
+    assert any("was not sent" in t for t in news_for(world.a.sales_rep.pk, no_show))
+    with pytest.raises(NotPermitted):
+        resend_mail(task=email, actor=world.b.sales_rep, now=DAY1)
+    monkeypatch.undo()
+    mail.outbox.clear()
+    again = resend_mail(task=email, actor=world.a.sales_rep, now=DAY1)
+    assert again.mail_state == MailState.QUEUED
+    assert send_queued(now=DAY1) == 1
+    with pytest.raises(ValidationError):  # only a refused email is sent again
+        resend_mail(task=email, actor=world.a.sales_rep, now=DAY1)
+    # Unticked, the rep writes herself and leadloop sends nothing.
+    other = complete_task(
+        task=task(run, 3, "email"), actor=world.a.sales_rep, now=DAY3, send_email=False
+    )
+    assert other.emailed_to == "" and other.mail_state == MailState.NONE
 
 
 def test_a_step_waits_for_its_day(world: World, no_show: Lead, run: CadenceRun) -> None:

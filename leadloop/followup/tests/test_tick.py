@@ -12,11 +12,12 @@ from django.core.management import call_command
 
 from leadloop.followup.choices import PurgatoryReason, RunState, TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask, PurgatoryFlag
-from leadloop.followup.services import complete_task, record_outcome
-from leadloop.followup.sweep import run_followup
 from leadloop.followup.tests.conftest import DAY1, DAY3, MEETING, NO_SHOW_AT, RECYCLE_AT, accepted
 from leadloop.leads.choices import EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lifecycle.cadence_steps import complete_task
+from leadloop.lifecycle.followup_sweep import run_followup
+from leadloop.lifecycle.sales import record_outcome
 from leadloop.notifications.models import Notification
 from leadloop.notifications.texts import render
 from leadloop.sla.choices import ClockKind, ClockResult
@@ -161,13 +162,15 @@ def test_purgatory_is_flagged_once_and_cleared(world: World) -> None:
     )
     assert any("in purgatory" in t for t in titles(rep.pk, lead))
     assert any("in purgatory" in t for t in titles(world.a.sales_manager.pk, lead))
+    # Seed 000: the inside rep who produced the lead hears of it too.
+    assert any("in purgatory" in t for t in titles(world.a.inside.pk, lead))
     assert run_followup(now=after + timedelta(minutes=1)).purgatory_flagged == 0
     assert (
         Notification.objects.filter(lead=lead, data__summary__startswith="in purgatory").count()
-        == 2
+        == 3
     )
     # A logged touch takes it out; the flag is closed.
-    from leadloop.outreach.services import log_activity
+    from leadloop.lifecycle.activities import log_activity
 
     log_activity(lead=lead, actor=rep, kind="call", outcome="connected", now=after)
     cleared = run_followup(now=after + timedelta(minutes=2))

@@ -12,8 +12,9 @@ from django.db import connection, connections, transaction
 
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
-from leadloop.leads.services import create_lead, lead_transition
 from leadloop.leads.states import TransitionNotAllowed
+from leadloop.lifecycle.intake import create_lead
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.testing import NOW, World, make_lead
 
 pytestmark = [

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from leadloop.accounts.models import TerritoryRule
 from leadloop.leads.choices import EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
-from leadloop.leads.services import create_lead
+from leadloop.lifecycle.intake import create_lead
 from leadloop.testing import NOW, World
 
 

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from leadloop.handoff.models import Handoff
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
-from leadloop.leads.services import lead_transition
 from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib.errors import NotPermitted, StaleLead
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.testing import BANT, NOW, World, hand_off, make_lead
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leadloop.leads.services import lead_transition
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.notifications.choices import NotificationKind
 from leadloop.notifications.models import Notification
 from leadloop.testing import NOW, World, hand_off, make_lead

@@ -11,18 +11,14 @@ from leadloop.accounts.models import Team, TerritoryRule
 from leadloop.accounts.services import create_user
 from leadloop.handoff.assignment import suggest_sales_reps
 from leadloop.leads.choices import EventKind
-from leadloop.leads.claims import claim_lead, release_claim, take_next_lead
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.queues import QueueFilters, queue_leads, queue_rows
-from leadloop.leads.services import (
-    NotPermitted,
-    StaleLead,
-    lead_transition,
-    reassign_leads,
-    save_qualification,
-)
-from leadloop.lib.errors import LeadClaimed
-from leadloop.outreach.services import log_activity
+from leadloop.lib.errors import LeadClaimed, NotPermitted, StaleLead
+from leadloop.lifecycle.activities import log_activity
+from leadloop.lifecycle.assignment import reassign_leads
+from leadloop.lifecycle.claims import claim_lead, release_claim, take_next_lead
+from leadloop.lifecycle.qualification import save_qualification
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.models import SlaClock
 from leadloop.testing import BANT, NOW, PASSWORD, World, hand_off, make_lead
@@ -199,7 +195,13 @@ def test_weighted_suggestions_favour_reps_who_give_feedback(world: World) -> Non
             action="hand_off",
             actor=world.a.inside,
             now=NOW,
-            data={"sales_rep": rep.pk, "meeting_at": NOW + timedelta(days=2), "answers": BANT},
+            data={
+                "sales_rep": rep.pk,
+                "meeting_at": NOW + timedelta(days=2),
+                "answers": BANT,
+                "write_up": "Ready.",
+                "warm_call_confirmed": True,
+            },
         )
         if rep == good:
             lead_transition(lead=lead, action="accept", actor=good, now=NOW)

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from leadloop.leads.models import Lead
-from leadloop.leads.services import lead_transition
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.testing import BANT, World, hand_off, make_lead
 
 API = "/api/v1"
@@ -143,6 +143,7 @@ def test_suggestions_and_hand_off(client: Client, world: World, leads: Any) -> N
         "meeting_at": meeting,
         "answers": BANT,
         "write_up": "Ready.",
+        "warm_call_confirmed": True,
     }
     response = call(client, "post", f"/leads/{lead.pk}/transitions", world, world.a.inside, body)
     assert response.status_code == 200, response.content

@@ -23,7 +23,7 @@ def note(user: User, lead: Lead, summary: str, *, minutes: int = 0) -> Notificat
         users=[user],
         kind=NotificationKind.LEAD_EVENT,
         now=NOW + timedelta(minutes=minutes),
-        lead=lead,
+        lead_id=lead.pk,
         data={"summary": summary},
     )
     return n
@@ -149,7 +149,11 @@ def test_texts_are_in_the_callers_zone(
     SlaClock.objects.filter(pk=clock.pk).update(due_at=datetime(2026, 11, 20, 16, 0, tzinfo=UTC))
     User.objects.filter(pk=world.a.inside.pk).update(timezone="America/New_York")
     notify(
-        users=[world.a.inside], kind=NotificationKind.SLA_AT_RISK, now=NOW, lead=lead, clock=clock
+        users=[world.a.inside],
+        kind=NotificationKind.SLA_AT_RISK,
+        now=NOW,
+        lead_id=lead.pk,
+        clock_id=clock.pk,
     )
     [item] = get(client, world, world.a.inside, "").json()["items"]
     assert "due Fri 20 Nov 2026, 11:00" in item["body"]  # 16:00 UTC in New York

@@ -18,13 +18,10 @@ from leadloop.accounts.choices import NotifyMode
 from leadloop.accounts.models import User
 from leadloop.leads.models import Lead
 from leadloop.notifications.choices import EmailState, NotificationKind
+from leadloop.notifications.delivery import deliver_queued_emails, send_digests
 from leadloop.notifications.models import Digest, Notification
-from leadloop.notifications.services import (
-    deliver_queued_emails,
-    send_digests,
-    set_preferences,
-)
 from leadloop.notifications.services import notify as notify_service
+from leadloop.notifications.services import set_preferences
 from leadloop.notifications.tests.mailserver import Collector, free_port
 from leadloop.testing import NOW, World
 
@@ -43,7 +40,7 @@ def news(user: User, lead: Lead, summary: str, *, at: datetime = NOW) -> list[No
         users=[user],
         kind=NotificationKind.LEAD_EVENT,
         now=at,
-        lead=lead,
+        lead_id=lead.pk,
         data={"summary": summary, "actor": "Alpha Sales"},
     )
 
@@ -161,7 +158,7 @@ def test_each_user_gets_her_own_mode(
             users=[world.a.inside, world.a.tele_manager, world.a.sales_manager],
             kind=NotificationKind.LEAD_EVENT,
             now=NOW,
-            lead=leads["alpha"],
+            lead_id=leads["alpha"].pk,
             data={"summary": "Rejected by sales"},
         )
     assert [m.rcpt_tos for m in smtp.received] == [["alpha_inside@example.com"]]
@@ -220,7 +217,7 @@ def test_a_refused_recipient_is_marked_failed_and_the_rest_go_out(
         users=[world.a.inside, world.a.tele_manager],
         kind=NotificationKind.LEAD_EVENT,
         now=NOW,
-        lead=leads["alpha"],
+        lead_id=leads["alpha"].pk,
         data={"summary": "Won"},
     )
     assert deliver_queued_emails(now=NOW) == 1

@@ -33,7 +33,7 @@ def note(user: User, lead: Lead, summary: str, *, minutes: int = 0) -> Notificat
         users=[user],
         kind=NotificationKind.LEAD_EVENT,
         now=NOW + timedelta(minutes=minutes),
-        lead=lead,
+        lead_id=lead.pk,
         data={"summary": summary, "actor": "Someone"},
     )
     return n

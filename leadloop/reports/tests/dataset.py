@@ -26,8 +26,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from leadloop.accounts.models import User
 from leadloop.leads.models import Lead
-from leadloop.leads.services import lead_transition
-from leadloop.outreach.services import log_activity
+from leadloop.lifecycle.activities import log_activity
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.reports.filters import ReportFilters
 from leadloop.sla.choices import INSIDE_KINDS
 from leadloop.sla.models import SlaClock
@@ -81,6 +81,7 @@ def _hand_off(world: World, lead: Lead, actor: object, when: datetime, meeting: 
             "meeting_at": meeting,
             "answers": BANT,
             "write_up": "Ready to talk.",
+            "warm_call_confirmed": True,
         },
     )
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadloop.leads.models import Lead
-from leadloop.leads.services import lead_transition
-from leadloop.outreach.services import log_activity
+from leadloop.lifecycle.activities import log_activity
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.reports import registry
 from leadloop.reports.result import Report, Table
 from leadloop.reports.scope import Viewer
@@ -98,7 +98,13 @@ def _play(world: World, plan: tuple[Any, ...], earlier: list[Lead]) -> None:
         action="hand_off",
         actor=owner,
         now=tick(),
-        data={"sales_rep": sales.pk, "meeting_at": meeting, "answers": BANT},
+        data={
+            "sales_rep": sales.pk,
+            "meeting_at": meeting,
+            "answers": BANT,
+            "write_up": "Ready.",
+            "warm_call_confirmed": True,
+        },
     )
     if path == "waiting":
         return

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from leadloop.leads.choices import EventKind
 from leadloop.leads.models import LeadEvent
-from leadloop.leads.services import lead_transition
-from leadloop.outreach.services import log_activity
+from leadloop.lifecycle.activities import log_activity
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.sla.choices import ClockKind, ClockResult
 from leadloop.sla.models import SlaClock
 from leadloop.testing import NOW, World, hand_off, make_lead

@@ -6,18 +6,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from leadloop.accounts.choices import NotifyMode
 from leadloop.accounts.models import User
 from leadloop.leads.choices import EventKind
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lifecycle import sla_sweep as sweep_module
+from leadloop.lifecycle.activities import log_activity
+from leadloop.lifecycle.sla_sweep import sla_sweep
 from leadloop.notifications.choices import EmailState, NotificationKind
 from leadloop.notifications.models import Notification
-from leadloop.outreach.services import log_activity
-from leadloop.sla import sweep as sweep_module
 from leadloop.sla.choices import ClockKind, ClockResult
 from leadloop.sla.models import SlaClock
-from leadloop.sla.sweep import sla_sweep
 from leadloop.testing import NOW, World, make_lead
 
 
@@ -170,7 +171,7 @@ def test_a_sweep_that_fails_halfway_leaves_whole_batches_and_reruns_cleanly(
 
 
 def test_naive_now_is_refused(world: World) -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
+    with pytest.raises(ValidationError, match="needs a time zone offset"):
         sla_sweep(now=NOW.replace(tzinfo=None))
 
 

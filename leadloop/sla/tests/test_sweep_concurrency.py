@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from leadloop.leads.choices import EventKind
 from leadloop.leads.models import LeadEvent
+from leadloop.lifecycle import sla_sweep
+from leadloop.lifecycle.sla_sweep import sla_sweep as sweep_now
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.notifications.models import Notification
 from leadloop.sla.choices import ClockKind
 from leadloop.sla.models import SlaClock
-from leadloop.sla.sweep import sla_sweep
 from leadloop.testing import World, make_lead
 
 pytestmark = [
@@ -37,7 +40,7 @@ def test_two_concurrent_sweeps_breach_each_clock_once(tworld: World) -> None:
     def worker(name: str) -> None:
         try:
             start.wait()
-            results[name] = sla_sweep(now=now, batch_size=3)
+            results[name] = sweep_now(now=now, batch_size=3)
         except Exception as exc:  # pragma: no cover - reported below
             results[name] = exc
         finally:
@@ -77,13 +80,6 @@ def test_a_sweep_committing_while_a_transition_waits_does_not_deadlock(tworld: W
     """The sweep holds a lead's clocks and, at commit, checks its events' foreign key to
     the lead; a transition holds the lead and waits for those clocks. The transition's
     lock (FOR NO KEY UPDATE) lets the check through, so both finish."""
-    import time
-
-    from django.db import transaction
-
-    from leadloop.leads.services import lead_transition
-    from leadloop.sla import sweep
-
     lead = make_lead(tworld.a, owner=tworld.a.inside)
     now = SlaClock.objects.get(lead=lead, kind=ClockKind.CONCLUDE).due_at
     claimed = threading.Event()
@@ -92,9 +88,9 @@ def test_a_sweep_committing_while_a_transition_waits_does_not_deadlock(tworld: W
     def sweeper() -> None:
         try:
             with transaction.atomic():
-                sql = sweep._Sql()
-                won = sweep._claim(sql, now=now, limit=10, warn=False)
-                sweep._record(sql, won, now, warn=False)
+                sql = sla_sweep._Sql()
+                won = sla_sweep._claim(sql, now=now, limit=10, warn=False)
+                sla_sweep._record(sql, won, now, warn=False)
                 claimed.set()
                 time.sleep(1.0)  # the transition is now waiting for these clocks
         except BaseException as exc:  # pragma: no cover - reported below

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from leadloop.leads.models import Lead
-from leadloop.outreach.services import log_activity
+from leadloop.lifecycle.activities import log_activity
+from leadloop.lifecycle.sla_sweep import sla_sweep
 from leadloop.sla.selectors import with_urgency
-from leadloop.sla.sweep import sla_sweep
 from leadloop.testing import NOW, World, make_lead
 
 

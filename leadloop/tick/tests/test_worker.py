@@ -83,8 +83,8 @@ def test_a_real_worker_sends_queued_email_and_runs_the_tick(queue: str, tworld: 
         [note] = notify(
             users=[tworld.a.inside],
             kind=NotificationKind.SLA_AT_RISK,
-            lead=lead,
-            clock=SlaClock.objects.get(lead=lead, kind=ClockKind.FIRST_CONTACT),
+            lead_id=lead.pk,
+            clock_id=SlaClock.objects.get(lead_id=lead.pk, kind=ClockKind.FIRST_CONTACT).pk,
             now=lead.created_at,
         )
     # Committed: the email task waits in the queue; nothing was sent inline.

@@ -22,15 +22,7 @@ from leadloop.followup import ics, selectors
 from leadloop.followup.choices import PurgatoryReason, StepAction, TaskStatus
 from leadloop.followup.models import CadenceTask, CadenceTemplate
 from leadloop.followup.permissions import may_edit_template, may_see_templates, may_work_task
-from leadloop.followup.services import (
-    accept_handoff,
-    complete_task,
-    customize_for_team,
-    rebook_meeting,
-    record_outcome,
-    reject_handoff,
-    save_template,
-)
+from leadloop.followup.services import customize_for_team, save_template
 from leadloop.leads.choices import Action
 from leadloop.leads.models import Lead
 from leadloop.leads.permissions import can_act
@@ -39,6 +31,8 @@ from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib import pages
 from leadloop.lib.errors import LeadClaimed, NotPermitted, StaleLead
 from leadloop.lib.pages import current_user, page
+from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting
+from leadloop.lifecycle.sales import accept_handoff, record_outcome, reject_handoff
 from leadloop.web.followup.forms import (
     AcceptForm,
     BaseStepFormSet,

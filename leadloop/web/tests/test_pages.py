@@ -17,8 +17,8 @@ from django.utils.dateformat import format as date_format
 from leadloop.accounts.models import User
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
-from leadloop.leads.services import lead_transition
 from leadloop.lib import pages
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.outreach.models import Activity
 from leadloop.testing import BANT, NOW, PASSWORD, World, client_for, hand_off, make_lead
 from leadloop.web import views

@@ -12,8 +12,8 @@ from django.urls import reverse
 from leadloop.accounts.models import User
 from leadloop.leads.choices import EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
-from leadloop.leads.services import lead_transition
 from leadloop.lib import pages
+from leadloop.lifecycle.transitions import lead_transition
 from leadloop.outreach.models import Activity
 from leadloop.testing import BANT, NOW, World, client_for, hand_off, make_lead
 

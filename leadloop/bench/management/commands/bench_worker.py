@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from leadloop.bench import measures, sweep
+from leadloop.reports.bench import measure_reports
 
 RESULT_PREFIX = "BENCH-RESULT "
 PARTS = ("info", "copy", "seed", "prepare-api", "transitions", "reports", "sweep")
@@ -41,8 +42,6 @@ class Command(BaseCommand):
         elif part == "prepare-api":
             result = measures.prepare_api()
         elif part == "reports":
-            from leadloop.reports.bench import measure_reports
-
             result = measure_reports(repeat=3)
         elif part == "sweep":
             result = sweep.measure_sweep(open_leads=options["open_leads"])

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from leadloop.demo.seed import DEMO_LEADS
+from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_logins, seed_demo
 from leadloop.leads.models import Lead
 
 
@@ -35,8 +35,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from leadloop.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
-
         db = settings.DATABASES["default"]
         self.stdout.write(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
         call_command("migrate", interactive=False, verbosity=0)

@@ -5,18 +5,20 @@ workers run it at once:
 
 * Recycling locks the lead (SKIP LOCKED: a lead another worker holds is
   left for the next tick), re-checks that its cadence still runs and is
-  due, and moves it through `lead_transition` (actor None), which ends the
-  cadence in the same transaction. A second tick finds it ended.
+  due, and makes the recycle move (actor None, `transitions.apply_move`),
+  which ends the cadence in the same transaction. A second tick finds it
+  ended.
 * Late steps are picked with FOR UPDATE SKIP LOCKED and stamped
   `late_at` with the condition re-checked; only the stamped rows notify.
 * Purgatory flags are claimed by a partial unique index (one open flag per
   lead and reason) under a transaction-scoped advisory lock on PostgreSQL
   (SQLite's IMMEDIATE transaction serializes writers anyway); only new
-  flags notify, and flags whose condition is gone are cleared in one UPDATE.
+  flags notify (the owner, her manager and the inside rep who produced the
+  lead), and flags whose condition is gone are cleared in one UPDATE.
 
 Set-based where rows are many: the late steps and the flags are batched
 SELECTs and UPDATEs; only recycling goes lead by lead, because the stage
-changes only through `lead_transition`.
+changes only through a move.
 """
 
 from __future__ import annotations
@@ -30,18 +32,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from leadloop.accounts.models import User
 from leadloop.followup.choices import PurgatoryReason, RunState, StepAction, TaskStatus
-from leadloop.followup.models import CadenceRun, CadenceTask, PurgatoryFlag
+from leadloop.followup.models import CadenceRun, CadenceTask, CadenceTemplate, PurgatoryFlag
 from leadloop.followup.selectors import flag_manager, flag_owner, purgatory_candidates
 from leadloop.leads.choices import Action, Stage
-from leadloop.leads.models import Lead
-from leadloop.leads.services import lead_transition
 from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib.errors import LeadClaimed
-from leadloop.notifications.choices import EmailState, NotificationKind
-from leadloop.notifications.models import Notification
-from leadloop.notifications.services import EMAIL_STATE_FOR_MODE, queue_email_delivery
+from leadloop.lib.times import utc
+from leadloop.lifecycle.locks import lock_lead
+from leadloop.lifecycle.transitions import apply_move
+from leadloop.notifications.choices import NotificationKind
+from leadloop.notifications.services import Note, write
 
 log = logging.getLogger("leadloop.followup")
 
@@ -62,8 +63,7 @@ class FollowupResult:
 
 def run_followup(*, now: datetime, batch_size: int = BATCH_SIZE) -> FollowupResult:
     """Everything time alone does to follow-up work at `now`."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    now = utc(now, "now")
     result = FollowupResult()
     # Recycle first: a cadence that ran out skips its open steps rather than
     # warning the rep about them one last time.
@@ -102,11 +102,7 @@ def recycle_ran_out(*, now: datetime, result: FollowupResult, batch_size: int) -
 
 def _recycle_one(run_id: int, lead_id: int, now: datetime) -> bool:
     with transaction.atomic():
-        lead = (
-            Lead.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
-            .filter(pk=lead_id)
-            .first()
-        )
+        lead = lock_lead(lead_id, skip_locked=True)
         if lead is None:
             return False  # someone is moving it right now; the next tick looks again
         run = CadenceRun.objects.filter(
@@ -128,15 +124,11 @@ def _recycle_one(run_id: int, lead_id: int, now: datetime) -> bool:
             + (", invitation sent" if invited else "")
             + ". Back with the inside rep who set the meeting."
         )
-        lead_transition(
-            lead=lead.pk, action=Action.RECYCLE, actor=None, now=now, data={"note": note}
-        )
+        apply_move(lead, Action.RECYCLE, {"note": note}, actor=None, now=now)
     return True
 
 
 def _recycle_day(run: CadenceRun) -> int:
-    from leadloop.followup.models import CadenceTemplate
-
     if run.template_id is None:
         return 7
     day = (
@@ -234,7 +226,7 @@ def flag_purgatory(*, now: datetime, result: FollowupResult) -> None:
                     ).values("lead_id")
                 )
                 .annotate(who=flag_owner(), boss=flag_manager())
-                .values_list("pk", "who", "boss")
+                .values_list("pk", "who", "boss", "handed_off_by_id")
             )
             if not new:
                 continue
@@ -247,18 +239,18 @@ def flag_purgatory(*, now: datetime, result: FollowupResult) -> None:
                         manager_id=manager,
                         flagged_at=now,
                     )
-                    for lead_id, owner, manager in new
+                    for lead_id, owner, manager, _ in new
                 ],
                 batch_size=BATCH_SIZE,
             )
             result.purgatory_flagged += len(new)
             text = PURGATORY_TEXT[PurgatoryReason(reason)]
             pairs: list[tuple[int | None, int, dict[str, Any]]] = []
-            for lead_id, owner, manager in new:
+            for lead_id, owner, manager, producer in new:
                 data = {"summary": text, "actor": "leadloop"}
-                pairs.append((owner, lead_id, data))
-                if manager != owner:
-                    pairs.append((manager, lead_id, data))
+                # The owner, her manager, and (seed 000) the inside rep who produced it.
+                for user in dict.fromkeys((owner, manager, producer)):
+                    pairs.append((user, lead_id, data))
             result.notifications += _bulk_notify(pairs, now)
 
 
@@ -267,23 +259,12 @@ def flag_purgatory(*, now: datetime, result: FollowupResult) -> None:
 
 def _bulk_notify(rows: list[tuple[int | None, int, dict[str, Any]]], now: datetime) -> int:
     """One news notification per (user, lead) row, each as its user chose to hear it."""
-    users = {u for u, _, _ in rows if u is not None}
-    if not users:
-        return 0
-    modes = dict(User.objects.filter(pk__in=users, is_active=True).values_list("pk", "notify_mode"))
-    made = [
-        Notification(
-            user_id=user,
-            kind=NotificationKind.LEAD_EVENT,
-            lead_id=lead_id,
-            data=data,
-            created_at=now,
-            email_state=EMAIL_STATE_FOR_MODE.get(modes[user], EmailState.OFF),
-        )
-        for user, lead_id, data in rows
-        if user is not None and user in modes
-    ]
-    Notification.objects.bulk_create(made, batch_size=BATCH_SIZE)
-    if any(n.email_state == EmailState.QUEUED for n in made):
-        queue_email_delivery()
-    return len(made)
+    told = write(
+        [
+            Note(user, NotificationKind.LEAD_EVENT, data, lead_id=lead_id)
+            for user, lead_id, data in rows
+            if user is not None
+        ],
+        now=now,
+    )
+    return len(told)

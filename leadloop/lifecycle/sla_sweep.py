@@ -29,11 +29,12 @@ from django.db import connection, transaction
 
 from leadloop.accounts.models import Team, User
 from leadloop.leads.choices import EventKind
-from leadloop.leads.models import LeadEvent
-from leadloop.notifications.choices import EmailState, NotificationKind
+from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lib.times import utc
+from leadloop.notifications.choices import NotificationKind
 from leadloop.notifications.models import Notification
-from leadloop.notifications.services import EMAIL_STATE_FOR_MODE, queue_email_delivery
-from leadloop.sla.choices import ClockResult
+from leadloop.notifications.services import Note, write
+from leadloop.sla.choices import SALES_KINDS, ClockKind, ClockResult
 from leadloop.sla.models import SlaClock
 
 log = logging.getLogger("leadloop.sla")
@@ -57,6 +58,7 @@ def _tables() -> dict[str, str]:
     return {
         "clock": SlaClock._meta.db_table,
         "event": LeadEvent._meta.db_table,
+        "lead": Lead._meta.db_table,
         "note": Notification._meta.db_table,
         "team": Team._meta.db_table,
         "user": User._meta.db_table,
@@ -71,6 +73,10 @@ class _Sql:
         self.lock = "FOR UPDATE SKIP LOCKED" if self.pg else ""
         self.json_object = "jsonb_build_object" if self.pg else "json_object"
         self.t = _tables()
+
+    def at(self, moment: datetime) -> Any:
+        """A time as this database stores it (naive UTC text on SQLite), for raw SQL."""
+        return connection.ops.adapt_datetimefield_value(moment)
 
     def ids(self, alias: str, ids: list[int]) -> tuple[str, Any]:
         """`alias.id` in a list, as one parameter whatever its length."""
@@ -88,12 +94,17 @@ class _Claimed:
     user_id: int | None
     team_id: int
     escalated: bool
+    kind: str
+    producer_id: int | None
 
 
 def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> list[_Claimed]:
     """Mark up to `limit` due clocks breached (or at risk); the clocks this call won."""
     t = sql.t
-    returning = "RETURNING id, lead_id, user_id, team_id"
+    returning = (
+        "RETURNING id, lead_id, user_id, team_id, kind, "
+        f"(SELECT handed_off_by_id FROM {t['lead']} WHERE {t['lead']}.id = lead_id)"
+    )
     # The pick is a MATERIALIZED CTE: as a plain IN (subquery) PostgreSQL may
     # run the LIMITed, SKIP LOCKED pick more than once and claim more rows.
     if warn:
@@ -106,7 +117,8 @@ def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> list[_Claimed
             f"UPDATE {t['clock']} SET warned_at = %s WHERE id IN (SELECT id FROM picked) "
             f"AND result = '' AND warned_at IS NULL {returning}, NULL"
         )
-        params: list[Any] = [now, now, limit, now]
+        at = sql.at(now)
+        params: list[Any] = [at, at, limit, at]
     else:
         pick = (
             f"SELECT id FROM {t['clock']} WHERE result = '' AND due_at <= %s "
@@ -121,11 +133,15 @@ def _claim(sql: _Sql, *, now: datetime, limit: int, warn: bool) -> list[_Claimed
             "WHERE tm.id = team_id AND tm.manager_id IS NOT NULL) THEN %s END "
             f"WHERE id IN (SELECT id FROM picked) AND result = '' {returning}, escalated_at"
         )
-        params = [now, limit, now, now]
+        at = sql.at(now)
+        params = [at, limit, at, at]
     with connection.cursor() as cur:
         cur.execute(statement, params)
         rows = cur.fetchall()
-    claimed = [_Claimed(r[0], r[1], r[2], r[3], escalated=r[4] is not None) for r in rows]
+    claimed = [
+        _Claimed(r[0], r[1], r[2], r[3], escalated=r[6] is not None, kind=r[4], producer_id=r[5])
+        for r in rows
+    ]
     return sorted(claimed, key=lambda c: c.id)
 
 
@@ -147,7 +163,7 @@ def _insert_events(sql: _Sql, kind: str, ids: list[int], now: datetime) -> None:
         f"WHERE {where} ORDER BY c.id"
     )
     with connection.cursor() as cur:
-        cur.execute(statement, [now, param])
+        cur.execute(statement, [sql.at(now), param])
 
 
 def _notifications(
@@ -161,32 +177,41 @@ def _notifications(
     breach. Grouped here from the claimed rows rather than in SQL: a few
     thousand tuples in memory cost less than reading the clocks again.
     """
-    if not groups:
-        return []
-    recipients = {user_id for user_id, _ in groups}
-    modes = dict(
-        User.objects.filter(pk__in=recipients, is_active=True).values_list("pk", "notify_mode")
-    )
-    rows = []
+    notes = []
     for (user_id, team_id), clocks in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or 0)):
-        if user_id not in modes:
-            continue
         one = clocks[0] if len(clocks) == 1 else None
         data: dict[str, Any] = {"count": len(clocks)}
         if team_id is not None:
             data["team"] = team_id
-        rows.append(
-            Notification(
-                user_id=user_id,
-                kind=kind,
+        notes.append(
+            Note(
+                user_id,
+                kind,
+                data,
                 lead_id=one.lead_id if one else None,
                 clock_id=one.id if one else None,
-                data=data,
-                created_at=now,
-                email_state=EMAIL_STATE_FOR_MODE.get(modes[user_id], EmailState.OFF),
             )
         )
-    return Notification.objects.bulk_create(rows)
+    return write(notes, now=now)
+
+
+def _producers(claimed: list[_Claimed], now: datetime) -> list[Notification]:
+    """Seed 000: a sales SLA missed on a lead an inside rep produced is news for her."""
+    notes = [
+        Note(
+            c.producer_id,
+            NotificationKind.LEAD_EVENT,
+            {
+                "summary": f"sales missed the {ClockKind(c.kind).label.lower()} SLA",
+                "actor": "leadloop",
+            },
+            lead_id=c.lead_id,
+            clock_id=c.id,
+        )
+        for c in claimed
+        if c.kind in SALES_KINDS and c.producer_id is not None and c.producer_id != c.user_id
+    ]
+    return write(notes, now=now)
 
 
 def _by_owner(claimed: list[_Claimed]) -> dict[tuple[int, int | None], list[_Claimed]]:
@@ -216,17 +241,20 @@ def _record(sql: _Sql, claimed: list[_Claimed], now: datetime, *, warn: bool) ->
     ids = [c.id for c in claimed]
     if warn:
         _insert_events(sql, EventKind.SLA_AT_RISK, ids, now)
-        return len(_notifications(NotificationKind.SLA_AT_RISK, _by_owner(claimed), now))
+        told = _notifications(NotificationKind.SLA_AT_RISK, _by_owner(claimed), now)
+        return len(told)
     _insert_events(sql, EventKind.SLA_BREACHED, ids, now)
     told = _notifications(NotificationKind.SLA_BREACHED, _by_owner(claimed), now)
     told += _notifications(NotificationKind.ESCALATION, _by_manager(claimed), now)
+    told += _producers(claimed, now)
     return len(told)
 
 
 def sla_sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> SweepResult:
     """Breach, escalate and warn everything due at `now`; safe to run twice or in parallel."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    # UTC, in the database's own form: on SQLite the comparison is between texts, and
+    # a `now` with an offset would breach clocks hours early or late.
+    now = utc(now, "now")
     sql = _Sql()
     result = SweepResult()
     for warn in (False, True):
@@ -241,7 +269,6 @@ def sla_sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> SweepResult:
                         result.breached += len(claimed)
                         result.escalated += sum(c.escalated for c in claimed)
                     result.notifications += _record(sql, claimed, now, warn=warn)
-                    queue_email_delivery()
             if len(claimed) < batch_size:
                 break
     if result.breached or result.warned:

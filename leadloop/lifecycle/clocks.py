@@ -1,9 +1,10 @@
-"""Starting and stopping a lead's SLA clocks; called by the lifecycle and activity services.
+"""Starting and stopping a lead's SLA clocks, inside the action that moves the lead.
 
-These run inside the caller's transaction with the lead row locked. The
-open clocks of the lead are locked too, because the sweep may be marking
-one of them breached at the same moment: whoever updates a running clock
-first decides how it ended, and only that writer records the breach.
+These run in the caller's transaction with the lead row locked. The open
+clocks of the lead are locked too, because the sweep may be marking one of
+them breached at the same moment: whoever updates a running clock first
+decides how it ended, and only that writer records the breach. Which clocks
+a move starts and stops is `sla.rules.clock_plan`, shared with the demo.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 from leadloop.accounts.calendars import team_calendar
 from leadloop.accounts.models import Team
 from leadloop.campaigns.selectors import policy_for
-from leadloop.leads.choices import EventKind
-from leadloop.leads.models import Lead, LeadEvent
+from leadloop.leads.models import Lead
+from leadloop.lifecycle import events
 from leadloop.sla import rules
 from leadloop.sla.choices import INSIDE_KINDS, ClockKind, ClockResult
 from leadloop.sla.models import SlaClock
@@ -73,12 +74,8 @@ def plan_clocks(
     return clocks
 
 
-def start_clocks(
-    *,
-    lead: Lead,
-    kinds: Iterable[str],
-    now: datetime,
-    base: dict[str, datetime] | None = None,
+def start(
+    *, lead: Lead, kinds: Iterable[str], now: datetime, base: dict[str, datetime] | None = None
 ) -> list[SlaClock]:
     """Open a clock of each kind on a saved lead."""
     kinds = set(kinds)
@@ -87,13 +84,8 @@ def start_clocks(
     return SlaClock.objects.bulk_create(plan_clocks(lead=lead, kinds=kinds, now=now, base=base))
 
 
-def stop_clocks(
-    *,
-    lead: Lead,
-    kinds: Iterable[str] | None,
-    now: datetime,
-    by: str,
-    cancel: bool = False,
+def stop(
+    *, lead: Lead, kinds: Iterable[str] | None, now: datetime, by: str, cancel: bool = False
 ) -> list[SlaClock]:
     """Stop the lead's open clocks of `kinds` (None: all). Returns the stopped clocks.
 
@@ -128,45 +120,44 @@ def stop_clocks(
             fields["breached_at"] = now
         SlaClock.objects.filter(pk__in=ids).update(**fields)
     if late:
-        LeadEvent.objects.bulk_create(
-            LeadEvent(
-                lead_id=lead.pk,
-                kind=EventKind.SLA_BREACHED,
-                at=now,
-                actor=None,
-                data={"clock": c.kind, "clock_id": c.pk, "stopped_by": by},
-            )
-            for c in late
+        events.record(
+            lead,
+            [events.sla_breached(clock=c.kind, clock_id=c.pk, stopped_by=by) for c in late],
+            at=now,
+            actor=None,
         )
     return clocks
 
 
-def restart_clocks(*, lead: Lead, kinds: Iterable[str], now: datetime, by: str) -> None:
+def restart(*, lead: Lead, kinds: Iterable[str], now: datetime, by: str) -> None:
     """Stop the lead's open clocks of `kinds` as met and start them again from now."""
     kinds = list(kinds)
-    stop_clocks(lead=lead, kinds=kinds, now=now, by=by)
-    start_clocks(lead=lead, kinds=kinds, now=now)
+    if kinds:
+        stop(lead=lead, kinds=kinds, now=now, by=by)
+        start(lead=lead, kinds=kinds, now=now)
 
 
-def apply_transition(
-    *, lead: Lead, from_stage: str, to_stage: str, action: str, now: datetime
+def apply_plan(
+    *, lead: Lead, plan: rules.ClockPlan, to_stage: str, now: datetime, by: str
 ) -> list[str]:
-    """Stop and start the clocks a lifecycle move calls for; returns the lead fields it set."""
-    plan = rules.clock_plan(from_stage, to_stage, action)
+    """Stop and start the clocks a move calls for, on the lead as the move left it.
+
+    Returns the lead's due columns it set (the caller saves the lead).
+    """
     # Into a closed stage nothing stays open, whatever was open before.
     closing = not rules.clocks_for(to_stage)
     if closing or plan.stop:
-        stop_clocks(
-            lead=lead, kinds=None if closing else plan.stop, now=now, by=action, cancel=plan.cancel
-        )
+        stop(lead=lead, kinds=None if closing else plan.stop, now=now, by=by, cancel=plan.cancel)
     base: dict[str, datetime] = {}
     if ClockKind.MEETING_OUTCOME in plan.start and lead.meeting_at is not None:
         base[ClockKind.MEETING_OUTCOME] = lead.meeting_at
-    start_clocks(lead=lead, kinds=plan.start, now=now, base=base)
-    changed = []
-    if ClockKind.FIRST_CONTACT in plan.start:
-        lead.first_contact_at = None
-        changed += ["first_contact_due", "first_contact_at"]
-    if ClockKind.CONCLUDE in plan.start:
-        changed.append("conclude_due")
-    return changed
+    start(lead=lead, kinds=plan.start, now=now, base=base)
+    due = {ClockKind.FIRST_CONTACT: "first_contact_due", ClockKind.CONCLUDE: "conclude_due"}
+    return [column for kind, column in due.items() if kind in plan.start]
+
+
+def move_to(*, lead_ids: list[int], user_id: int) -> None:
+    """The running inside clocks of reassigned leads are owed by their new owner."""
+    SlaClock.objects.filter(
+        lead_id__in=lead_ids, stopped_at__isnull=True, kind__in=INSIDE_KINDS
+    ).update(user_id=user_id)

@@ -1,0 +1,41 @@
+"""Time on the way in and out: everything stored or compared is UTC.
+
+A time typed with any offset (a form in Berlin, an API client in New York,
+`leadloop tick --now ...+01:00`) is converted here once, at the door, so raw
+SQL and text comparisons on SQLite never see two offsets; times leave the
+API as UTC with a `Z`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError
+
+
+def utc(moment: datetime, field: str = "time") -> datetime:
+    """The same instant in UTC; a naive time or one beyond what UTC can hold is refused."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationError(
+            {field: "needs a time zone offset, e.g. 2026-11-24T10:00:00+01:00 or ...Z"}
+        )
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError({field: "is out of range"}) from None
+
+
+def parse_utc(text: str, field: str = "time") -> datetime:
+    """An ISO 8601 date-time with an offset, as UTC; ValidationError naming `field` otherwise."""
+    try:
+        moment = datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ValidationError(
+            {field: f"'{text}' is not an ISO date-time, e.g. 2026-11-24T10:00:00+01:00"}
+        ) from None
+    return utc(moment, field)
+
+
+def iso_utc(moment: datetime) -> str:
+    """`2026-11-24T09:00:00Z`: how times are written into event data and API answers."""
+    return utc(moment).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,191 @@
+"""Taking a lead in: validate, match the person, assign, start the SLA clocks.
+
+Who the person is decides what a submission does:
+
+* someone with an open lead is a duplicate: nothing is created, the open
+  lead gets a "submitted again" event with what was sent, and whoever
+  produced it hears of it;
+* someone whose earlier leads are all closed (disqualified, unreachable,
+  lost, won) is a returning prospect: a new inquiry is opened, linked to
+  the latest earlier lead, with a fresh SLA clock, and the rep who produced
+  that one is told;
+* anyone else is a new lead.
+
+Two submissions of the same person racing each other make one lead: each
+takes a transaction-scoped lock on the person's identity keys first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from leadloop.accounts.models import User
+from leadloop.campaigns.models import Campaign
+from leadloop.campaigns.selectors import policy_for
+from leadloop.leads.choices import Stage
+from leadloop.leads.models import Lead
+from leadloop.leads.person import PERSON_FIELDS, clean_lead_fields
+from leadloop.leads.selectors import IDENTITY_KEYS, identity_matches
+from leadloop.lib.times import utc
+from leadloop.lifecycle import clocks, events, news, outbox
+from leadloop.lifecycle.assignment import assign_inside_rep
+from leadloop.sla import rules as sla_rules
+from leadloop.sla.models import SlaClock
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    lead: Lead
+    created: bool
+    # The earlier, closed lead of a returning prospect.
+    previous: Lead | None = None
+
+    @property
+    def duplicate_of(self) -> Lead | None:
+        return None if self.created else self.lead
+
+
+def _lock_identity(fields: Mapping[str, Any]) -> None:
+    """Serialize intakes of the same person so two racing requests make one lead.
+
+    PostgreSQL: transaction-scoped advisory locks on each identity key.
+    SQLite: the IMMEDIATE transaction already holds the database's write lock.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted(f"{k}:{fields[k]}" for k in IDENTITY_KEYS if fields.get(k))
+    if keys:
+        with connection.cursor() as cur:
+            # Sorted, so two intakes sharing two keys take them in the same order.
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+                [keys],
+            )
+
+
+def create_lead(
+    *,
+    data: Mapping[str, Any],
+    campaign: Campaign,
+    actor: User | None,
+    now: datetime,
+    score: int = 0,
+) -> IntakeResult:
+    """Take in a submission (see the module's docstring for what it becomes)."""
+    if not campaign.is_active:
+        raise ValidationError({"campaign": f"campaign '{campaign.name}' is not active"})
+    now = utc(now, "now")
+    fields = clean_lead_fields(data)
+    with transaction.atomic():
+        _lock_identity(fields)
+        matches = identity_matches(fields)
+        if matches.open is not None:
+            _submitted_again(matches.open, fields, campaign, actor, now)
+            return IntakeResult(lead=matches.open, created=False)
+        lead = _new_lead(fields, campaign, actor, now, score, previous=matches.closed)
+        if matches.closed is not None:
+            _returned(matches.closed, lead, campaign, actor, now)
+    return IntakeResult(lead=lead, created=True, previous=matches.closed)
+
+
+def _submitted_again(
+    lead: Lead, fields: Mapping[str, Any], campaign: Campaign, actor: User | None, now: datetime
+) -> None:
+    submitted = {k: v for k, v in fields.items() if k in PERSON_FIELDS and v not in ("", None)}
+    [event] = events.record(
+        lead,
+        [events.submitted_again(campaign_id=campaign.pk, submitted=submitted)],
+        at=now,
+        actor=actor,
+    )
+    news.tell_producer(
+        lead,
+        actor=actor,
+        now=now,
+        or_owner=True,
+        event=event,
+        summary=f"submitted again through {campaign.name}",
+    )
+    outbox.publish([event])
+
+
+def _new_lead(
+    fields: Mapping[str, Any],
+    campaign: Campaign,
+    actor: User | None,
+    now: datetime,
+    score: int,
+    *,
+    previous: Lead | None,
+) -> Lead:
+    team = campaign.team
+    policy = policy_for(campaign)
+    owner = assign_inside_rep(
+        team=team, country=fields["country"], region=fields["region"], now=now
+    )
+    lead = Lead(
+        **fields,
+        campaign=campaign,
+        team=team,
+        owner=owner,
+        previous_lead=previous,
+        stage=Stage.NEW,
+        priority=policy.priority,
+        score=score,
+        created_at=now,
+        updated_at=now,
+        stage_changed_at=now,
+    )
+    # The clocks set the lead's due columns before the lead is written.
+    planned = clocks.plan_clocks(
+        lead=lead, kinds=sla_rules.clocks_for(Stage.NEW), now=now, policy=policy
+    )
+    lead.save(force_insert=True)
+    for clock in planned:
+        clock.lead = lead
+    SlaClock.objects.bulk_create(planned)
+    written = events.record(
+        lead,
+        [
+            events.created(
+                campaign_id=campaign.pk,
+                channel=campaign.channel,
+                previous_lead=previous.pk if previous is not None else None,
+            ),
+            events.assigned(owner=owner.pk if owner else None),
+        ],
+        at=now,
+        actor=actor,
+    )
+    outbox.publish(written)
+    return lead
+
+
+def _returned(
+    previous: Lead, lead: Lead, campaign: Campaign, actor: User | None, now: datetime
+) -> None:
+    """The earlier lead's history says she came back; its producer hears of the new inquiry."""
+    [event] = events.record(
+        previous,
+        [events.returned(new_lead=lead.pk, campaign_id=campaign.pk)],
+        at=now,
+        actor=actor,
+    )
+    who = news.producer(previous, or_owner=True)
+    if who is not None and (actor is None or actor.pk != who):
+        news.tell(
+            [who],
+            lead=lead,
+            now=now,
+            summary=f"asked again through {campaign.name}: a new inquiry for your "
+            f"{previous.get_stage_display().lower()} lead {previous.pk}",
+            actor=news.actor_name(actor),
+        )
+    outbox.publish([event])
