@@ -43,6 +43,7 @@ from leadloop.demo.rates import HOUR
 from leadloop.demo.timeline import BusinessAxis
 from leadloop.leads import identity, states
 from leadloop.leads.choices import Action, EventKind, Stage
+from leadloop.leads.person import PERSON_FIELDS
 from leadloop.lib.businesscal import Calendar
 from leadloop.lifecycle import effects, events
 from leadloop.outreach.choices import ActivityKind
@@ -51,17 +52,7 @@ from leadloop.sla.choices import ClockKind
 
 LEAD_FIELDS = (
     "id",
-    "first_name",
-    "last_name",
-    "title",
-    "email",
-    "phone",
-    "company",
-    "industry",
-    "employees",
-    "revenue_band",
-    "country",
-    "region",
+    *PERSON_FIELDS,
     "attributes",
     "email_key",
     "phone_key",

@@ -9,6 +9,7 @@ a sales rep's touch is news for the inside rep who produced the lead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -55,13 +56,7 @@ def log_activity(
             raise NotPermitted(f"{actor} may not log activities on lead {locked.pk}.")
         check_claim(locked, actor, now)
         return record_activity(
-            locked,
-            actor=actor,
-            kind=kind,
-            outcome=outcome,
-            occurred_at=occurred_at,
-            note=note,
-            now=now,
+            locked, Entry(kind, outcome, occurred_at, note), actor=actor, now=now
         )
 
 
@@ -82,33 +77,35 @@ def check_occurred(lead: Lead, occurred_at: datetime | None, now: datetime) -> d
     return when
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What was done: a call, an email, a meeting or a note, its outcome, when, what was said."""
+
+    kind: str
+    outcome: str = ""
+    occurred_at: datetime | None = None
+    note: str = ""
+
+
 def record_activity(
-    lead: Lead,
-    *,
-    actor: User,
-    kind: str,
-    outcome: str = "",
-    occurred_at: datetime | None = None,
-    note: str = "",
-    now: datetime,
-    announce: bool = True,
+    lead: Lead, entry: Entry, *, actor: User, now: datetime, announce: bool = True
 ) -> Activity:
     """Record an activity on a locked lead the caller checked, and what follows from it.
 
     `announce=False` when the caller tells the producer herself (a cadence step).
     """
+    kind, outcome = entry.kind, entry.outcome or ""
     if kind not in OUTCOMES_BY_KIND:
         raise ValidationError(
             {"kind": f"unknown kind '{kind}'; one of {', '.join(OUTCOMES_BY_KIND)}"}
         )
-    outcome = outcome or ""
     if outcome not in OUTCOMES_BY_KIND[kind]:
         allowed = ", ".join(sorted(o for o in OUTCOMES_BY_KIND[kind] if o)) or "none"
         raise ValidationError(
             {"outcome": f"'{outcome}' is not an outcome of a {kind}; one of: {allowed}"}
         )
-    when = check_occurred(lead, occurred_at, now)
-    text = inputs.text("note", note, limit=inputs.MAX_NOTE)
+    when = check_occurred(lead, entry.occurred_at, now)
+    text = inputs.text("note", entry.note, limit=inputs.MAX_NOTE)
     activity = Activity.objects.create(
         lead=lead,
         actor=actor,

@@ -33,7 +33,7 @@ from leadloop.lib.errors import NotPermitted
 from leadloop.lib.times import utc
 from leadloop.lib.zones import zone_named
 from leadloop.lifecycle import news
-from leadloop.lifecycle.activities import record_activity
+from leadloop.lifecycle.activities import Entry, record_activity
 from leadloop.lifecycle.cadence_runs import REBOOKED
 from leadloop.lifecycle.locks import locked_lead
 from leadloop.lifecycle.tasks import send_prospect_mail
@@ -114,13 +114,7 @@ def complete_task(
             activity_note += f"\n{note.strip()}"
         kind, outcome = STEP_ACTIVITY[locked.action]
         activity = record_activity(
-            lead,
-            actor=actor,
-            kind=kind,
-            outcome=outcome,
-            note=activity_note,
-            now=now,
-            announce=False,
+            lead, Entry(kind, outcome, note=activity_note), actor=actor, now=now, announce=False
         )
         CadenceTask.objects.filter(pk=locked.pk, status=TaskStatus.PENDING).update(
             status=TaskStatus.DONE,
@@ -199,15 +193,8 @@ def rebook_meeting(
         )
         zone = zone_named(actor.timezone)
         text = f"Meeting rebooked for {rules.local_text(meeting_at, zone)}"
-        record_activity(
-            locked,
-            actor=actor,
-            kind="meeting",
-            outcome=REBOOKED,
-            note=f"{text}\n{note.strip()}".strip(),
-            now=now,
-            announce=False,
-        )
+        entry = Entry("meeting", REBOOKED, note=f"{text}\n{note.strip()}".strip())
+        record_activity(locked, entry, actor=actor, now=now, announce=False)
         news.tell_producer(locked, actor=actor, now=now, summary=text.lower())
         locked.meeting_at = meeting_at
         locked.updated_at = now

@@ -14,13 +14,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 
 from leadloop.followup import ics
 from leadloop.followup.choices import MailState, StepAction
 from leadloop.followup.models import CadenceTask
 from leadloop.lifecycle import news
-from leadloop.notifications.delivery import MailServerDown, send_messages
+from leadloop.notifications.delivery import send_in_batches
 
 BATCH = 100
 
@@ -49,30 +48,23 @@ def message(task: CadenceTask) -> EmailMessage:
 
 def send_queued(*, now: datetime) -> int:
     """Send every queued step email; returns how many went out."""
-    sent = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                CadenceTask.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(mail_state=MailState.QUEUED)
-                .select_related("lead", "done_by")
-                .order_by("id")[:BATCH]
-            )
-            if not batch:
-                return sent
-            try:
-                ok, failed = send_messages(
-                    [(t.pk, message(t)) for t in batch], what="prospect email"
-                )
-            except MailServerDown:
-                return sent
-            CadenceTask.objects.filter(pk__in=ok).update(mail_state=MailState.SENT, mailed_at=now)
-            for task in batch:
-                if task.pk in failed:
-                    _refused(task, failed[task.pk], now)
-            sent += len(ok)
-            if len(batch) < BATCH:
-                return sent
+
+    def sent(ids: list[int]) -> None:
+        CadenceTask.objects.filter(pk__in=ids).update(mail_state=MailState.SENT, mailed_at=now)
+
+    def refused(batch: list[CadenceTask], errors: dict[int, str]) -> None:
+        for task in batch:
+            if task.pk in errors:
+                _refused(task, errors[task.pk], now)
+
+    queued = (
+        CadenceTask.objects.filter(mail_state=MailState.QUEUED)
+        .select_related("lead", "done_by")
+        .order_by("id")
+    )
+    return send_in_batches(
+        queued, lambda batch: [(t.pk, message(t)) for t in batch], sent, refused, batch_size=BATCH
+    )
 
 
 def _refused(task: CadenceTask, error: str, now: datetime) -> None:

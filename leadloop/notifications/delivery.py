@@ -9,11 +9,14 @@ everything queued for the next tick.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from leadloop.accounts.models import User
@@ -49,40 +52,61 @@ def _message(n: Notification) -> EmailMessage:
 def deliver_queued_emails(*, now: datetime) -> int:
     """Send every queued notification email; returns how many were sent.
 
-    Rows are locked with SKIP LOCKED a batch at a time, so two workers
-    never send the same email; a row whose user has no address is closed
-    as "off" rather than retried forever. When the mail server is down the
-    rows stay queued and the next tick (a minute later) tries again; a
-    message the server refuses is marked failed.
+    A row whose user has no address is closed as "off" rather than retried
+    forever; a message the server refuses is marked failed.
     """
-    sent = 0
+
+    def messages(batch: list[Notification]) -> list[tuple[int, EmailMessage]]:
+        no_address = [n.pk for n in batch if not n.user.email]
+        if no_address:
+            Notification.objects.filter(pk__in=no_address).update(email_state=EmailState.OFF)
+        return [(n.pk, _message(n)) for n in batch if n.user.email]
+
+    def sent(ids: list[int]) -> None:
+        Notification.objects.filter(pk__in=ids).update(email_state=EmailState.SENT, emailed_at=now)
+
+    def refused(batch: list[Notification], errors: dict[int, str]) -> None:
+        Notification.objects.filter(pk__in=list(errors)).update(email_state=EmailState.FAILED)
+
+    queued = (
+        Notification.objects.filter(email_state=EmailState.QUEUED)
+        .select_related("user", "lead", "clock", "clock__user", "event")
+        .order_by("id")
+    )
+    return send_in_batches(queued, messages, sent, refused, batch_size=DELIVERY_BATCH)
+
+
+def send_in_batches(
+    queued: QuerySet[Any],
+    messages: Callable[[list[Any]], list[tuple[int, EmailMessage]]],
+    sent: Callable[[list[int]], None],
+    refused: Callable[[list[Any], dict[int, str]], None],
+    *,
+    batch_size: int,
+) -> int:
+    """Send queued rows' emails a batch at a time; returns how many went out.
+
+    Each batch is taken with SKIP LOCKED in its own transaction, so two
+    workers never send the same email. When the mail server is down the
+    rows stay queued and the next tick (a minute later) tries again.
+    """
+    done = 0
     while True:
         with transaction.atomic():
-            batch = list(
-                Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(email_state=EmailState.QUEUED)
-                .select_related("user", "lead", "clock", "clock__user", "event")
-                .order_by("id")[:DELIVERY_BATCH]
-            )
+            batch = list(queued.select_for_update(skip_locked=True, of=("self",))[:batch_size])
             if not batch:
-                return sent
-            with_address = [n for n in batch if n.user.email]
-            no_address = [n.pk for n in batch if not n.user.email]
-            if no_address:
-                Notification.objects.filter(pk__in=no_address).update(email_state=EmailState.OFF)
+                return done
             try:
-                ok, failed = send_messages([(n.pk, _message(n)) for n in with_address])
+                ok, failed = send_messages(messages(batch))
             except MailServerDown:
-                return sent
+                return done
             if ok:
-                Notification.objects.filter(pk__in=ok).update(
-                    email_state=EmailState.SENT, emailed_at=now
-                )
+                sent(ok)
             if failed:
-                Notification.objects.filter(pk__in=failed).update(email_state=EmailState.FAILED)
-            sent += len(ok)
-            if len(batch) < DELIVERY_BATCH:
-                return sent
+                refused(batch, failed)
+            done += len(ok)
+            if len(batch) < batch_size:
+                return done
 
 
 def send_messages(

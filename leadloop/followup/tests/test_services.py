@@ -30,12 +30,12 @@ from leadloop.followup.tests.conftest import (
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
 from leadloop.lib.errors import NotPermitted
-from leadloop.lifecycle import prospect_mail
 from leadloop.lifecycle.activities import log_activity
 from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting, resend_mail
 from leadloop.lifecycle.prospect_mail import send_queued
 from leadloop.lifecycle.sales import accept_handoff, record_outcome, reject_handoff
 from leadloop.lifecycle.transitions import lead_transition
+from leadloop.notifications import delivery
 from leadloop.notifications.models import Notification
 from leadloop.notifications.tests.mailserver import free_port
 from leadloop.notifications.texts import render
@@ -314,7 +314,7 @@ def test_a_refused_email_is_shown_told_and_sent_again(
     def refuse(messages: Any, *, what: str = "") -> tuple[list[int], dict[int, str]]:
         return [], {ident: "550 mailbox unavailable" for ident, _ in messages}
 
-    monkeypatch.setattr(prospect_mail, "send_messages", refuse)
+    monkeypatch.setattr(delivery, "send_messages", refuse)
     assert send_queued(now=DAY1) == 0
     email.refresh_from_db()
     assert (email.mail_state, email.mail_error) == (MailState.FAILED, "550 mailbox unavailable")
