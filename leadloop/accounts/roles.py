@@ -1,7 +1,9 @@
 """Which Django permissions each role's group carries.
 
-Permissions gate what a role may do at all (and the admin); *which* leads a
-user sees is decided by `leads.selectors.visible_leads`.
+Permissions gate what a role may do at all; *which* leads a user sees is
+decided by `leads.selectors.visible_leads`. No role but admin may write lead
+data outside the app's actions: only admins reach the Django admin (they are
+the only staff), and lead data is read-only there.
 """
 
 from __future__ import annotations
@@ -30,18 +32,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.INSIDE_REP: [
         "view_lead",
-        "change_lead",
-        "add_activity",
         "view_activity",
         "view_campaign",
         "view_reasoncode",
-        "add_handoff",
         "view_qualificationdefinition",
     ],
     Role.SALES_REP: [
         "view_lead",
-        "change_lead",
-        "add_activity",
         "view_activity",
         "view_reasoncode",
         "view_handoff",
@@ -49,8 +46,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.MANAGER: [
         *VIEW_ALL_DATA,
-        "change_lead",
-        "add_activity",
         "change_team",
         "change_sourcepolicy",
         "add_sourcepolicy",

@@ -54,7 +54,9 @@ def create_user(
         last_name=last_name,
         team=team,
         timezone=timezone,
-        is_staff=role in (Role.ADMIN, Role.MANAGER),
+        # Only admins use the Django admin; managers set up their own teams in the
+        # app's pages, which check which teams are theirs.
+        is_staff=role == Role.ADMIN,
         is_superuser=role == Role.ADMIN,
     )
     if password:
@@ -74,6 +76,10 @@ def set_role(*, user: User, role: str) -> None:
     groups = Group.objects.filter(name__in=Role.values)
     user.groups.remove(*groups)
     user.groups.add(Group.objects.get(name=role))
+    staff = role == Role.ADMIN or user.is_superuser
+    if user.is_staff != staff:
+        User.objects.filter(pk=user.pk).update(is_staff=staff)
+        user.is_staff = staff
     if hasattr(user, "_role_cache"):
         del user._role_cache
 

@@ -149,7 +149,9 @@ def _may_work(viewer: User, lead_id: int) -> Lead:
 @router.post(
     "/leads/{lead_id}/claim",
     response={200: ClaimOut, **CONFLICT, **ERRORS},
-    summary="Claim a lead for the next minutes (409 while someone else holds it)",
+    summary="Claim a lead to work it for the next minutes",
+    description="403 for someone who may not work the lead now (a rep of the other side, a "
+    "closed lead); 409 while someone else holds it, saying who and until when.",
 )
 def claim(request: HttpRequest, lead_id: int) -> Any:
     viewer = caller(request)

@@ -125,5 +125,27 @@ def lead_page(
     return rows[:limit], next_cursor
 
 
+# How many of a person's inquiries a lead page shows next to its own.
+INQUIRY_LIMIT = 20
+
+
+def related_inquiries(lead: Lead, reader: User) -> list[Lead]:
+    """The same person's other inquiries linked to this one (earlier and later, each one
+    leads to the next by `previous_lead`), oldest first, as far as the reader may see."""
+    seen = {lead.pk}
+    frontier = [lead]
+    while frontier and len(seen) < INQUIRY_LIMIT:
+        earlier = [x.previous_lead_id for x in frontier if x.previous_lead_id]
+        found = list(
+            Lead.objects.filter(Q(pk__in=earlier) | Q(previous_lead_id__in=[x.pk for x in frontier]))
+            .exclude(pk__in=seen)
+            .order_by("pk")[:INQUIRY_LIMIT]
+        )
+        seen.update(x.pk for x in found)
+        frontier = found
+    seen.discard(lead.pk)
+    return list(visible_leads(reader).filter(pk__in=seen).order_by("created_at", "pk"))
+
+
 def lead_events(lead: Lead) -> QuerySet[LeadEvent]:
     return lead.events.select_related("reason_code", "actor").order_by("at", "id")

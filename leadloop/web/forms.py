@@ -24,6 +24,7 @@ from leadloop.handoff.models import QualificationDefinition
 from leadloop.leads import states
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead, ReasonCode
+from leadloop.leads.person import PERSON_FIELDS
 from leadloop.leads.selectors import LeadFilters
 from leadloop.outreach.choices import OUTCOMES_BY_KIND, ActivityKind, Outcome
 from leadloop.reports import metrics
@@ -63,6 +64,18 @@ else:  # django-stubs generics are not subscriptable at run time
 class UserChoiceField(_UserChoiceBase):
     def label_from_instance(self, obj: User) -> str:
         return str(obj)
+
+
+class ActionForm(forms.Form):
+    """A form whose input an action checks: its refusals land on the form."""
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for name, messages in errors.items():
+            field = self.fields.get(name)
+            target = name if field is not None and not field.widget.is_hidden else None
+            for message in messages:
+                # Each field's error on its input, the rest (and hidden inputs') on top.
+                self.add_error(target, message if target else f"{name}: {message}")
 
 
 # ---------------------------------------------------------------- lead list
@@ -303,7 +316,7 @@ NEGATIVE_ACTIONS = frozenset(
 )
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(ActionForm):
     """The data one lifecycle action needs; built per action from the rules table."""
 
     action = forms.ChoiceField(choices=Action.choices, widget=forms.HiddenInput)
@@ -445,17 +458,6 @@ class TransitionForm(forms.Form):
             data["warm_call_confirmed"] = bool(c.get("warm_call_confirmed"))
         return data
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        """Put the service's field errors on the matching inputs, the rest on top."""
-        for field, messages in errors.items():
-            target = (
-                field
-                if field in self.fields and field not in ("action", "expected_version")
-                else None
-            )
-            for message in messages:
-                self.add_error(target, message if target else f"{field}: {message}")
-
 
 # ---------------------------------------------------------------- activities
 
@@ -469,11 +471,18 @@ def _outcome_choices() -> list[Any]:
     return groups
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(ActionForm):
     kind = forms.ChoiceField(choices=ActivityKind.choices)
     outcome = forms.ChoiceField(choices=_outcome_choices, required=False)
     note = forms.CharField(
         required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    occurred_at = forms.DateTimeField(
+        required=False,
+        widget=DateTimeLocalInput(),
+        label="When",
+        help_text="Leave empty for now; not before the lead came in.",
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -481,17 +490,11 @@ class ActivityForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for field, messages in errors.items():
-            target = field if field in self.fields else None
-            for message in messages:
-                self.add_error(target, message)
-
 
 # ---------------------------------------------------------------- qualification
 
 
-class QualificationForm(forms.Form):
+class QualificationForm(ActionForm):
     """The shared qualification definition as a form on the lead; a draft may be partial."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -536,7 +539,38 @@ class QualificationForm(forms.Form):
             for key in self.definition.required_keys()
         )
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for field, messages in errors.items():
-            for message in messages:
-                self.add_error(None, f"{field}: {message}")
+
+# ---------------------------------------------------------------- editing a lead
+
+
+class LeadEditForm(ActionForm):
+    """The person and company fields; the edit action cleans them as intake does."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    first_name = forms.CharField(required=False, max_length=80)
+    last_name = forms.CharField(required=False, max_length=80)
+    title = forms.CharField(required=False, max_length=120)
+    email = forms.CharField(required=False, max_length=254)
+    phone = forms.CharField(required=False, max_length=40)
+    company = forms.CharField(required=False, max_length=160)
+    industry = forms.CharField(required=False, max_length=80)
+    employees = forms.IntegerField(required=False, min_value=0)
+    revenue_band = forms.CharField(required=False, max_length=40)
+    country = forms.CharField(required=False, max_length=2, help_text="ISO code, e.g. DE")
+    region = forms.CharField(required=False, max_length=64)
+
+    def __init__(self, *args: Any, lead: Lead, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_edit_%s")
+        kwargs.setdefault("label_suffix", "")
+        initial = {name: getattr(lead, name) for name in PERSON_FIELDS}
+        kwargs["initial"] = {**initial, "expected_version": lead.version}
+        super().__init__(*args, **kwargs)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields whose value differs from what the page showed."""
+        out = {}
+        for name in PERSON_FIELDS:
+            new, old = self.cleaned_data.get(name), self.initial.get(name)
+            if (new or None) != (old or None):
+                out[name] = new
+        return out

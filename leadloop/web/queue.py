@@ -1,5 +1,5 @@
 """The inside rep's queue: her open leads most urgent first, "next lead", and a manager's
-reassignment. Thin: `leads.queues` reads, `leads.claims` and `leads.services` write."""
+reassignment. Thin: `leads.queues` reads, `lifecycle.claims` and `lifecycle.assignment` write."""
 
 from __future__ import annotations
 

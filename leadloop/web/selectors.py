@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
@@ -124,9 +124,19 @@ def sales_rep_home(user: User, now: datetime) -> dict[str, Any]:
 
 
 def overdue_first_contact(leads: QuerySet[Lead], now: datetime) -> QuerySet[Lead]:
-    """Open leads whose first-contact SLA has passed with no contact yet."""
+    """Leads with inside sales whose first-contact SLA has passed with no contact this round.
+
+    Only inside stages: after a hand-off the first contact is history, whatever
+    it was. `came_back` tells a lead never contacted from one that was worked
+    before and came back (rejected or recycled) and not called back since.
+    """
     return leads.filter(
-        stage__in=OPEN_STAGES, first_contact_due__lt=now, first_contact_at__isnull=True
+        stage__in=INSIDE_OPEN, first_contact_due__lt=now, first_contact_at__isnull=True
+    ).annotate(
+        came_back=ExpressionWrapper(
+            Q(dials__gt=F("round_dials")) | Q(emails__gt=F("round_emails")),
+            output_field=BooleanField(),
+        )
     )
 
 

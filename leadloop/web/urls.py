@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, path
 
-from leadloop.web import handed_off, queue, views
+from leadloop.web import handed_off, lead_actions, lead_page, queue, views
 
 app_name = "web"
 urlpatterns: list[URLPattern] = [
@@ -18,18 +18,22 @@ urlpatterns: list[URLPattern] = [
     path("queue/reassign", queue.reassign, name="queue_reassign"),
     path("handed-off/", handed_off.handed_off, name="handed_off"),
     path("leads/", views.lead_list, name="lead_list"),
-    path("leads/<int:lead_id>/", views.lead_detail, name="lead_detail"),
-    path("leads/<int:lead_id>/transition", views.lead_transition_view, name="lead_transition"),
-    path("leads/<int:lead_id>/activities", views.lead_activity_view, name="lead_activity"),
+    path("leads/<int:lead_id>/", lead_page.lead_detail, name="lead_detail"),
+    path(
+        "leads/<int:lead_id>/transition", lead_actions.lead_transition_view, name="lead_transition"
+    ),
+    path("leads/<int:lead_id>/activities", lead_actions.lead_activity_view, name="lead_activity"),
     path(
         "leads/<int:lead_id>/qualification",
-        views.lead_qualification_view,
+        lead_actions.lead_qualification_view,
         name="lead_qualification",
     ),
-    path("leads/<int:lead_id>/claim", views.lead_claim_view, name="lead_claim"),
+    path("leads/<int:lead_id>/edit", lead_actions.lead_edit_view, name="lead_edit"),
+    path("leads/<int:lead_id>/claim", lead_actions.lead_claim_view, name="lead_claim"),
+    path("leads/<int:lead_id>/release", lead_actions.lead_release_view, name="lead_release"),
     path(
         "leads/<int:lead_id>/handoff-preview",
-        views.lead_handoff_preview,
+        lead_actions.lead_handoff_preview,
         name="lead_handoff_preview",
     ),
 ]

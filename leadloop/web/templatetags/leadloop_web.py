@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 from leadloop.accounts.choices import Role
 from leadloop.campaigns.choices import Channel
 from leadloop.leads.choices import Stage
-from leadloop.leads.states import INSIDE_OPEN, OPEN_STAGES, SALES_OPEN
+from leadloop.leads.states import INSIDE_OPEN, SALES_OPEN
 
 register = template.Library()
 
@@ -65,11 +65,11 @@ def leads_url(**params: Any) -> str:
 
 @register.filter
 def overdue(lead: Any, now: Any) -> bool:
-    """Open, never contacted, and past its first-contact deadline."""
+    """With inside sales, not contacted this round, and past its first-contact deadline."""
     return bool(
         lead.first_contact_due is not None
         and lead.first_contact_at is None
-        and lead.stage in OPEN_STAGES
+        and lead.stage in INSIDE_OPEN
         and lead.first_contact_due < now
     )
 

@@ -109,18 +109,44 @@ def test_queues_of_other_teams_are_forbidden(world: World, queue_leads: Any) -> 
     assert response.status_code == 302
 
 
-def test_opening_a_lead_claims_it_and_others_see_who_has_it(world: World, queue_leads: Any) -> None:
+def test_a_lead_is_claimed_by_the_work_button_not_by_opening_it(
+    world: World, queue_leads: Any
+) -> None:
     lead = queue_leads["soon"]
-    client_for(world.a.inside).get(lead_url(lead))
+    rep, manager = client_for(world.a.inside), client_for(world.a.tele_manager)
+    page = rep.get(lead_url(lead)).content.decode()
+    manager.get(lead_url(lead))  # a manager looking
+    assert Lead.objects.get(pk=lead.pk).claimed_by_id is None
+    assert "Work this lead" in page
+    assert rep.post(reverse("web:lead_claim", args=[lead.pk])).status_code == 302
     assert Lead.objects.get(pk=lead.pk).claimed_by_id == world.a.inside.pk
-    html = client_for(world.a.tele_manager).get(lead_url(lead)).content.decode()
-    assert "is working this lead until" in html
+    html = manager.get(lead_url(lead)).content.decode()
+    assert "is working this lead until 10:15 CET" in html  # her manager reads Berlin time
     assert 'data-key="1"' not in html  # no quick logging for her meanwhile
-    response = client_for(world.a.tele_manager).post(
+    response = manager.post(
         reverse("web:lead_activity", args=[lead.pk]), {"kind": "call", "outcome": "no_answer"}
     )
     assert response.status_code == 409
+    assert "until 10:15 CET (Europe/Berlin)" in response.content.decode()
     assert not Activity.objects.filter(lead=lead).exists()
+    # Her manager's claim is refused while she holds it; the other team's rep cannot see it.
+    assert manager.post(reverse("web:lead_claim", args=[lead.pk])).status_code == 409
+    assert (
+        client_for(world.b.inside).post(reverse("web:lead_claim", args=[lead.pk])).status_code
+        == 404
+    )
+    # Any move releases the claim.
+    rep.post(reverse("web:lead_activity", args=[lead.pk]), {"kind": "call", "outcome": "no_answer"})
+    lead.refresh_from_db()
+    assert lead.stage == Stage.WORKING and lead.claimed_by_id is None
+
+
+def test_marketing_reads_a_lead_but_cannot_claim_it(world: World, queue_leads: Any) -> None:
+    lead = queue_leads["soon"]
+    client = client_for(world.marketing)
+    assert "Work this lead" not in client.get(lead_url(lead)).content.decode()
+    assert client.post(reverse("web:lead_claim", args=[lead.pk])).status_code == 403
+    assert Lead.objects.get(pk=lead.pk).claimed_by_id is None
 
 
 def test_quick_log_buttons_log_attempts(world: World, queue_leads: Any) -> None:
