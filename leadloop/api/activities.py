@@ -8,10 +8,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from leadloop.api.auth import caller
-from leadloop.api.schemas import ERRORS
+from leadloop.api.schemas import ERRORS, UtcDateTime
 from leadloop.leads.selectors import visible_leads
 from leadloop.lifecycle.activities import log_activity
 from leadloop.outreach.choices import ActivityKind
@@ -23,7 +23,9 @@ router = Router(tags=["activities"])
 class ActivityIn(Schema):
     kind: ActivityKind
     outcome: str = ""
-    occurred_at: datetime | None = None
+    occurred_at: UtcDateTime | None = Field(
+        None, description="When it happened (default: now); not before the lead came in."
+    )
     note: str = ""
 
 
@@ -34,6 +36,7 @@ class ActivityOut(Schema):
     kind: str
     outcome: str
     occurred_at: datetime
+    logged_at: datetime = Field(description="When it was logged; SLA clocks go by this.")
     note: str
     lead_stage: str
 
@@ -46,6 +49,7 @@ def activity_json(activity: Activity, stage: str) -> dict[str, Any]:
         "kind": activity.kind,
         "outcome": activity.outcome,
         "occurred_at": activity.occurred_at,
+        "logged_at": activity.created_at,
         "note": activity.note,
         "lead_stage": stage,
     }

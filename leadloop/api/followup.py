@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from leadloop.accounts.models import Team, User
 from leadloop.api.auth import caller
-from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut
+from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, UtcDateTime
 from leadloop.followup import ics, selectors
 from leadloop.followup.choices import PurgatoryReason, StepAction, TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask
@@ -111,7 +111,7 @@ class OutcomeIn(VersionIn):
 
 
 class RebookIn(Schema):
-    meeting_at: datetime
+    meeting_at: UtcDateTime
     note: str = ""
 
 
@@ -164,7 +164,7 @@ def task_json(task: CadenceTask, now: datetime) -> dict[str, Any]:
 
 class CompleteIn(Schema):
     note: str = ""
-    proposed_at: datetime | None = Field(
+    proposed_at: UtcDateTime | None = Field(
         None,
         description="Invitation steps: the new meeting time, in opening hours, within the "
         "template's window of business days.",

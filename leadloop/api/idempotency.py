@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from leadloop.accounts.models import User
 from leadloop.api.models import IdempotentRequest
+from leadloop.api.schemas import UtcJsonEncoder
 
 MAX_KEY = 200
 
@@ -63,7 +63,7 @@ def run_once(
             key=key,
             fingerprint=fingerprint,
             status=status,
-            body=json.loads(json.dumps(body, cls=DjangoJSONEncoder)),
+            body=json.loads(json.dumps(body, cls=UtcJsonEncoder)),
             created_at=now,
         )
         return status, body

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,12 +15,13 @@ from ninja import Field, Query, Router, Schema
 from leadloop.accounts.choices import Role
 from leadloop.api.auth import caller
 from leadloop.api.idempotency import fingerprint, run_once
-from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut
+from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, UtcDateTime, UtcJsonEncoder
 from leadloop.campaigns.models import Campaign
 from leadloop.leads.choices import Action
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.selectors import LeadFilters, lead_events, lead_page, visible_leads
 from leadloop.lib.errors import NotPermitted
+from leadloop.lifecycle.edits import edit_lead
 from leadloop.lifecycle.intake import create_lead
 from leadloop.lifecycle.transitions import lead_transition
 
@@ -79,9 +79,15 @@ class LeadOut(Schema):
     revenue: Decimal | None
     reason_code: str | None
     duplicate_of: int | None
-    dials: int
+    previous_lead: int | None = Field(
+        description="A returning prospect: the person's earlier, closed lead this one follows."
+    )
+    dials: int = Field(description="Over the lead's life (recycles included).")
     emails: int
     connects: int
+    round_dials: int = Field(description="Since the lead last came back to inside work.")
+    round_emails: int
+    round_connects: int
     created_at: datetime
     updated_at: datetime
     version: int
@@ -116,7 +122,7 @@ class TransitionIn(Schema):
     action: Action
     reason_code: str | int | None = None
     sales_rep: int | None = None
-    meeting_at: datetime | None = None
+    meeting_at: UtcDateTime | None = None
     answers: dict[str, Any] | None = None
     write_up: str | None = None
     warm_call_confirmed: bool | None = None
@@ -179,9 +185,13 @@ def lead_json(lead: Lead) -> dict[str, Any]:
         "revenue": lead.revenue,
         "reason_code": lead.reason_code.code if lead.reason_code_id and lead.reason_code else None,
         "duplicate_of": lead.duplicate_of_id,
+        "previous_lead": lead.previous_lead_id,
         "dials": lead.dials,
         "emails": lead.emails,
         "connects": lead.connects,
+        "round_dials": lead.round_dials,
+        "round_emails": lead.round_emails,
+        "round_connects": lead.round_connects,
         "created_at": lead.created_at,
         "updated_at": lead.updated_at,
         "version": lead.version,
@@ -207,10 +217,13 @@ def event_json(event: LeadEvent) -> dict[str, Any]:
     response={201: LeadOut, 200: DuplicateOut, 409: ErrorOut, **ERRORS},
     summary="Create a lead (deduplicating, idempotent)",
     description=(
-        "201 with the new lead. If the person already exists (same email, same phone in "
-        "E.164, or same name at the same company) nothing is created: 200 with the existing "
-        "lead and `duplicate_of`, and a 'submitted_again' event on it. Send an "
-        "`Idempotency-Key` header to make retries safe."
+        "201 with the new lead. If the person has an open lead (same email, same phone in "
+        "E.164, or same name at the same company) nothing is created: 200 with that lead and "
+        "`duplicate_of`, and a 'submitted_again' event on it. If her earlier leads are all "
+        "closed (disqualified, unreachable, lost, won), she is a returning prospect: 201 with "
+        "a new inquiry whose `previous_lead` is the latest of them, a fresh SLA clock, and "
+        "the rep who produced that one is told. Send an `Idempotency-Key` header to make "
+        "retries safe."
     ),
 )
 def create(request: HttpRequest, payload: LeadIn) -> Any:
@@ -239,7 +252,7 @@ def create(request: HttpRequest, payload: LeadIn) -> Any:
         fingerprint=fingerprint(request.method or "POST", request.path, request.body),
     )
     # Encoded directly for the same reason as the list (see list_leads).
-    return JsonResponse(body, status=status, encoder=DjangoJSONEncoder)
+    return JsonResponse(body, status=status, encoder=UtcJsonEncoder)
 
 
 @router.get("", response={200: LeadPageOut, **ERRORS}, summary="List leads you may see")
@@ -250,8 +263,8 @@ def list_leads(
     sales_rep: int | None = None,
     campaign: int | None = None,
     team: int | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: UtcDateTime | None = None,
+    created_to: UtcDateTime | None = None,
     cursor: str | None = None,
     limit: int = Query(25, ge=1, le=500),
 ) -> Any:
@@ -272,7 +285,7 @@ def list_leads(
     # second time against LeadPageOut costs more than the query, so the page
     # is encoded directly (the schema above still documents it).
     body = {"items": [lead_json(lead) for lead in rows], "next_cursor": next_cursor}
-    return JsonResponse(body, encoder=DjangoJSONEncoder)
+    return JsonResponse(body, encoder=UtcJsonEncoder)
 
 
 @router.get(
@@ -289,13 +302,54 @@ def get_lead(request: HttpRequest, lead_id: int) -> Any:
     return body
 
 
+class LeadPatch(Schema):
+    """The person and company fields to change; the ones left out stay as they are."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    title: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    industry: str | None = None
+    employees: int | None = None
+    revenue_band: str | None = None
+    country: str | None = None
+    region: str | None = None
+    attributes: dict[str, Any] | None = None
+    expected_version: int | None = Field(
+        None, description="The lead's version you read; a newer one answers 409, nothing changes."
+    )
+
+
+@router.patch(
+    "/{lead_id}",
+    response={200: LeadOut, 409: ConflictOut, **ERRORS},
+    summary="Correct a lead's person and company fields",
+    description="Cleaned as at intake (a bad field is a 422 naming it); an `edited` event "
+    "records each change. Whoever may work the lead now, and the manager of its side.",
+)
+def patch_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Any:
+    user = caller(request)
+    lead = get_object_or_404(visible_leads(user).only("pk"), pk=lead_id)
+    fields = payload.dict(exclude_unset=True)
+    expected = fields.pop("expected_version", None)
+    updated = edit_lead(
+        lead=lead.pk, actor=user, fields=fields, now=timezone.now(), expected_version=expected
+    )
+    return lead_json(Lead.objects.select_related("reason_code").get(pk=updated.pk))
+
+
 @router.post(
     "/{lead_id}/transitions",
     response={200: TransitionOut, 409: ConflictOut, **ERRORS},
     summary="Move a lead along its lifecycle",
     description=(
         "`action` is one of the lifecycle's actions; each needs its data: `reason_code` for "
-        "disqualify/reject/lose; `sales_rep`, `meeting_at` and `answers` for hand_off; "
+        "disqualify/reject/lose; `sales_rep`, `meeting_at`, `answers` (text keyed by "
+        "criterion), `write_up` and `warm_call_confirmed: true` for hand_off; `reason_code` "
+        "(an unreachable reason) for a manager's mark_unreachable before the attempt policy "
+        "is used up; "
         "`amount` for open_opportunity; `revenue` for win; `next_touch_on` for nurture; "
         "`duplicate_of` for mark_duplicate. 409 when the action is not allowed in the lead's "
         "stage, 422 naming a missing or wrong field."

@@ -22,6 +22,7 @@ from leadloop.api.leads import reasons_router
 from leadloop.api.leads import router as leads
 from leadloop.api.notifications import router as notifications
 from leadloop.api.qualification import router as handoff
+from leadloop.api.schemas import UtcJsonRenderer
 from leadloop.api.teams import router as accounts
 from leadloop.api.workspace import router as workspace
 from leadloop.leads.states import TransitionNotAllowed
@@ -36,6 +37,7 @@ api = NinjaAPI(
         "(`leadloop token create --user NAME`)."
     ),
     auth=BearerToken(),
+    renderer=UtcJsonRenderer(),
     urls_namespace="api-v1",
 )
 

@@ -1,8 +1,46 @@
-"""Shapes shared by every endpoint: errors and pages."""
+"""Shapes shared by every endpoint: errors, and times in UTC.
+
+Times come in with any offset and are converted to UTC at the door
+(`UtcDateTime`), so nothing below ever stores or compares two offsets; they
+go out as UTC with a `Z` (`UtcJsonRenderer`), whichever offset the caller
+sent.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated, Any
+
+from django.core.exceptions import ValidationError
 from ninja import Schema
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
+from pydantic import AfterValidator
+
+from leadloop.lib.times import iso_utc, utc
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return utc(value)
+    except ValidationError as exc:
+        raise ValueError("; ".join(exc.messages)) from None
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+class UtcJsonEncoder(NinjaJSONEncoder):
+    """Every date-time as UTC `Z`, to the microsecond."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime) and o.tzinfo is not None:
+            return iso_utc(o)
+        return super().default(o)
+
+
+class UtcJsonRenderer(JSONRenderer):
+    encoder_class = UtcJsonEncoder
 
 
 class ErrorOut(Schema):

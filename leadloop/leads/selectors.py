@@ -137,7 +137,9 @@ def related_inquiries(lead: Lead, reader: User) -> list[Lead]:
     while frontier and len(seen) < INQUIRY_LIMIT:
         earlier = [x.previous_lead_id for x in frontier if x.previous_lead_id]
         found = list(
-            Lead.objects.filter(Q(pk__in=earlier) | Q(previous_lead_id__in=[x.pk for x in frontier]))
+            Lead.objects.filter(
+                Q(pk__in=earlier) | Q(previous_lead_id__in=[x.pk for x in frontier])
+            )
             .exclude(pk__in=seen)
             .order_by("pk")[:INQUIRY_LIMIT]
         )

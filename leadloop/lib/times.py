@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+from django.utils import timezone
 
 
 def utc(moment: datetime, field: str = "time") -> datetime:
@@ -39,3 +41,15 @@ def parse_utc(text: str, field: str = "time") -> datetime:
 def iso_utc(moment: datetime) -> str:
     """`2026-11-24T09:00:00Z`: how times are written into event data and API answers."""
     return utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def now_option(text: str | None, option: str = "--now") -> datetime:
+    """A command's `--now` as UTC (the present when not given); a CommandError saying why."""
+    if not text:
+        return timezone.now()
+    try:
+        return parse_utc(text, option)
+    except ValidationError as exc:
+        raise CommandError(
+            f"{option} {text!r}: {'; '.join(exc.messages)} (e.g. 2026-11-24T09:30:00+01:00)"
+        ) from None

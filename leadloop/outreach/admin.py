@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import admin
 
 from leadloop.lib.admin import ReadOnlyAdmin
-
 from leadloop.outreach.models import Activity
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from leadloop.lib.times import iso_utc
 from leadloop.lifecycle.followup_sweep import FollowupResult, run_followup
 from leadloop.lifecycle.sla_sweep import SweepResult, sla_sweep
 from leadloop.notifications.delivery import deliver_queued_emails, send_digests
@@ -30,7 +31,7 @@ class TickResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "now": self.now.isoformat(),
+            "now": iso_utc(self.now),
             **{f"sla_{k}": v for k, v in self.sweep.as_dict().items()},
             **{f"followup_{k}": v for k, v in self.followup.as_dict().items()},
             "emails": self.emails,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 
 from leadloop.demo.seed import DEMO_LEADS, seed_demo
+from leadloop.lib.times import now_option
 
 
 def _positive(text: str) -> int:
@@ -58,15 +57,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        if opts["now"]:
-            try:
-                now = datetime.fromisoformat(opts["now"])
-            except ValueError:
-                raise CommandError(f"--now '{opts['now']}' is not an ISO date-time") from None
-            if now.tzinfo is None:
-                raise CommandError("--now needs a time zone offset, e.g. 2026-11-24T10:00+01:00")
-        else:
-            now = timezone.now().replace(second=0, microsecond=0)
+        now = now_option(opts["now"])
+        if not opts["now"]:
+            now = now.replace(second=0, microsecond=0)
         summary = seed_demo(
             leads=opts["leads"],
             seed=opts["seed"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +14,12 @@ from django.utils import timezone
 
 from leadloop.accounts.models import Team, User
 from leadloop.campaigns.models import Campaign
+from leadloop.lib.times import now_option
 from leadloop.lib.zones import zone_named
 from leadloop.reports import filters as report_filters
 from leadloop.reports import registry
 from leadloop.reports.render import csv_text, report_json, report_text
 from leadloop.reports.scope import NotAllowed, Viewer
-
-
-def parse_now(text: str | None) -> datetime:
-    if not text:
-        return timezone.now()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"--now '{text}' is not an ISO date-time") from None
-    if moment.tzinfo is None:
-        raise CommandError("--now needs a time zone offset, e.g. 2026-11-24T10:00+01:00")
-    return moment
 
 
 def resolve(model: type[Model], value: str | None, field: str, option: str) -> str | None:
@@ -114,7 +102,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
             )
-        now = parse_now(opts.get("now"))
+        now = now_option(opts.get("now"))
         try:
             with timezone.override(viewer.tz):
                 report = registry.run(opts["name"], viewer, filters, now=now)

@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from leadloop.lib.times import now_option
 from leadloop.reports import review
-from leadloop.reports.management.commands.report import parse_now, viewer_for
+from leadloop.reports.management.commands.report import viewer_for
 from leadloop.reports.pdf import render_pdf
 from leadloop.reports.scope import NotAllowed
 
@@ -42,7 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         viewer = viewer_for(opts.get("user"))
-        now = parse_now(opts.get("now"))
+        now = now_option(opts.get("now"))
         quiet = opts.get("verbosity", 1) == 0
 
         def progress(done: int, total: int, pair: review.Pair) -> None:

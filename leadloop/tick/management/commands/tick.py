@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.core.management.base import BaseCommand, CommandParser
 
+from leadloop.lib.times import iso_utc, now_option
 from leadloop.tick.services import run_tick
-
-
-def parse_now(text: str | None) -> datetime:
-    if not text:
-        return timezone.now()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise CommandError(
-            f"--now {text!r} is not an ISO date-time; e.g. 2026-11-24T09:30:00+01:00"
-        ) from None
-    if moment.tzinfo is None:
-        raise CommandError(f"--now {text!r} needs a time zone offset, e.g. +01:00 or Z")
-    return moment
 
 
 class Command(BaseCommand):
@@ -37,13 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = run_tick(now=parse_now(options["now"]))
+        result = run_tick(now=now_option(options["now"]))
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict()))
             return
         s, f = result.sweep, result.followup
         self.stdout.write(
-            f"Tick at {result.now.isoformat()}: {s.breached} breached, {s.escalated} escalated, "
+            f"Tick at {iso_utc(result.now)}: {s.breached} breached, {s.escalated} escalated, "
             f"{s.warned} at risk, {s.notifications} notifications; "
             f"follow-up: {f.recycled} recycled, {f.late} steps late, "
             f"{f.purgatory_flagged} in purgatory; "
