@@ -24,7 +24,7 @@ from leadloop.followup.services import customize_for_team, save_template
 from leadloop.leads.models import Lead
 from leadloop.leads.selectors import visible_leads
 from leadloop.lib.errors import NotPermitted
-from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting
+from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting, resend_mail
 from leadloop.lifecycle.sales import accept_handoff, record_outcome, reject_handoff
 
 router = Router(tags=["follow-up"])
@@ -133,6 +133,10 @@ class TaskOut(Schema):
     activity: int | None
     proposed_at: datetime | None
     emailed_to: str
+    mail_state: str = Field(description='"" (no email), queued, sent or failed')
+    mail_subject: str
+    mail_error: str
+    mailed_at: datetime | None
     invitation_url: str | None
 
 
@@ -158,6 +162,10 @@ def task_json(task: CadenceTask, now: datetime) -> dict[str, Any]:
         "activity": task.activity_id,
         "proposed_at": task.proposed_at,
         "emailed_to": task.emailed_to,
+        "mail_state": task.mail_state,
+        "mail_subject": task.mail_subject,
+        "mail_error": task.mail_error,
+        "mailed_at": task.mailed_at,
         "invitation_url": invitation,
     }
 
@@ -470,9 +478,11 @@ def list_tasks(
     "/tasks/{task_id}/complete",
     response={200: TaskOut, **WRITE_ERRORS},
     summary="Do a cadence step",
-    description="Logs the step's activity (a voicemail call, or a sent email), emails the "
-    "prospect for email and invitation steps (with the .ics attached), and tells the inside "
-    "rep. Doing a done step again changes nothing. An invitation needs `proposed_at`.",
+    description="Logs the step's activity (a voicemail call, or a sent email) and tells the "
+    "inside rep; for email and invitation steps the prospect's email (with the .ics "
+    "attached) is queued and sent by the worker once the step is recorded (`mail_state`: "
+    "queued, sent, or failed with `mail_error`). Doing a done step again changes nothing. "
+    "An invitation needs `proposed_at`.",
 )
 def complete(request: HttpRequest, task_id: int, payload: CompleteIn) -> Any:
     user = caller(request)
@@ -487,6 +497,18 @@ def complete(request: HttpRequest, task_id: int, payload: CompleteIn) -> Any:
         send_email=payload.send_email,
     )
     return task_json(done, now)
+
+
+@router.post(
+    "/tasks/{task_id}/resend",
+    response={200: TaskOut, **WRITE_ERRORS},
+    summary="Send a step's email again after the mail server refused it",
+)
+def resend(request: HttpRequest, task_id: int) -> Any:
+    user = caller(request)
+    task = get_object_or_404(selectors.visible_tasks(user).only("pk"), pk=task_id)
+    now = timezone.now()
+    return task_json(resend_mail(task=task.pk, actor=user, now=now), now)
 
 
 @router.get(

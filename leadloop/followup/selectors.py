@@ -37,6 +37,7 @@ from leadloop.leads.models import Lead, ReasonCode
 from leadloop.leads.selectors import visible_leads
 from leadloop.leads.states import INSIDE_OPEN, OPEN_STAGES, SALES_OPEN
 from leadloop.lib.businesscal import business_time_between
+from leadloop.lib.zones import zone_named
 from leadloop.sla.choices import ClockKind, ClockResult
 from leadloop.sla.models import SlaClock
 from leadloop.sla.selectors import clock_state
@@ -230,6 +231,7 @@ def task_board(user: User, now: datetime, *, assignee: int | None = None) -> Tas
     board.suggestions = invitation_suggestions(
         [t for t in pending if t.action == StepAction.INVITATION and t.starts_at <= now], now
     )
+    with_scripts(pending)
     return board
 
 
@@ -267,6 +269,28 @@ def invitation_suggestions(tasks: Iterable[CadenceTask], now: datetime) -> dict[
     return out
 
 
+def with_scripts(tasks: Iterable[CadenceTask]) -> None:
+    """Set each step's `script`: its text as the rep will say or send it, the placeholders
+    filled for this prospect, this rep and the missed meeting, on the sales team's clock."""
+    zones: dict[int, ZoneInfo] = {}
+    for task in tasks:
+        team_id = task.run.team_id
+        if team_id not in zones:
+            team = Team.objects.filter(pk=team_id).only("timezone").first()
+            zones[team_id] = zone_named(team.timezone if team else None)
+        lead, rep = task.lead, task.assignee
+        values = rules.placeholders(
+            first_name=lead.first_name,
+            last_name=lead.last_name,
+            company=lead.company,
+            rep_name=str(rep) if rep is not None else "your sales rep",
+            meeting=lead.meeting_at or task.run.anchor_at,
+            proposed=getattr(task, "suggested_at", None),
+            zone=zones[team_id],
+        )
+        task.script = rules.fill(task.text, values)  # type: ignore[attr-defined]
+
+
 # ---------------------------------------------------------------- the lead page
 
 
@@ -299,7 +323,11 @@ def lead_followup(lead: Lead, now: datetime, user: User | None = None) -> LeadFo
     )
     if run is None and not reasons:
         return None
-    tasks = list(run.tasks.select_related("done_by").order_by("position")) if run else []
+    tasks = (
+        list(run.tasks.select_related("done_by", "assignee").order_by("position")) if run else []
+    )
+    for t in tasks:
+        t.lead, t.run = lead, run
     can_work = bool(
         user is not None
         and run is not None
@@ -313,9 +341,7 @@ def lead_followup(lead: Lead, now: datetime, user: User | None = None) -> LeadFo
         and t.status == TaskStatus.PENDING
         and t.starts_at <= now
     ]
-    for t in pending_invites:
-        t.lead = lead
-    return LeadFollowup(
+    followup = LeadFollowup(
         lead=lead,
         run=run,
         tasks=tasks,
@@ -328,6 +354,8 @@ def lead_followup(lead: Lead, now: datetime, user: User | None = None) -> LeadFo
         suggestions=invitation_suggestions(pending_invites, now) if can_work else {},
         now=now,
     )
+    with_scripts(tasks)
+    return followup
 
 
 # ---------------------------------------------------------------- feedback owed

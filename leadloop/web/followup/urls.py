@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern] = [
     path("follow-up/leads/<int:lead_id>/outcome", views.outcome_view, name="outcome"),
     path("follow-up/tasks/", views.tasks, name="tasks"),
     path("follow-up/tasks/<int:task_id>/done", views.task_done_view, name="task_done"),
+    path("follow-up/tasks/<int:task_id>/resend", views.task_resend_view, name="task_resend"),
     path(
         "follow-up/tasks/<int:task_id>/invitation.ics",
         views.invitation_ics,

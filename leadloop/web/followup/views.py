@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leadloop.accounts.models import Team, User
 from leadloop.followup import ics, selectors
-from leadloop.followup.choices import PurgatoryReason, StepAction, TaskStatus
+from leadloop.followup.choices import MailState, PurgatoryReason, StepAction, TaskStatus
 from leadloop.followup.models import CadenceTask, CadenceTemplate
 from leadloop.followup.permissions import may_edit_template, may_see_templates, may_work_task
 from leadloop.followup.services import customize_for_team, save_template
@@ -31,7 +31,7 @@ from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib import pages
 from leadloop.lib.errors import LeadClaimed, NotPermitted, StaleLead
 from leadloop.lib.pages import current_user, page
-from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting
+from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting, resend_mail
 from leadloop.lifecycle.sales import accept_handoff, record_outcome, reject_handoff
 from leadloop.web.followup.forms import (
     AcceptForm,
@@ -173,6 +173,10 @@ def _render_tasks(
         # What the row needs rides on the row: may she do it, and the failed try if any.
         task.workable = may_work_task(user, task.lead)  # type: ignore[attr-defined]
         task.bound_form = (bound or {}).get(task.pk)  # type: ignore[attr-defined]
+    for task in board.finished:
+        task.resendable = task.mail_state == MailState.FAILED and may_work_task(  # type: ignore[attr-defined]
+            user, task.lead
+        )
     context = {
         "board": board,
         "now": now,
@@ -228,8 +232,26 @@ def task_done_view(request: HttpRequest, task_id: int) -> HttpResponse:
     label = StepAction(done.action).label.lower()
     text = f"Day {done.day} {label} done on {task.lead}."
     if done.emailed_to:
-        text += f" Email sent to {done.emailed_to}."
+        text += f" The email to {done.emailed_to} is on its way."
     messages.success(request, text)
+    return HttpResponseRedirect(_next(request, reverse("followup:tasks")))
+
+
+@require_POST
+@page
+def task_resend_view(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Send a step's email again after the mail server refused it."""
+    user = current_user(request)
+    task = get_object_or_404(selectors.visible_tasks(user).select_related("lead"), pk=task_id)
+    try:
+        again = resend_mail(task=task.pk, actor=user, now=pages.clock())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _render_tasks(request, status=422)
+    except NotPermitted as exc:
+        messages.error(request, str(exc))
+        return _render_tasks(request, status=403)
+    messages.success(request, f"The email to {again.emailed_to} is on its way again.")
     return HttpResponseRedirect(_next(request, reverse("followup:tasks")))
 
 
