@@ -323,11 +323,11 @@ def lead_followup(lead: Lead, now: datetime, user: User | None = None) -> LeadFo
     )
     if run is None and not reasons:
         return None
-    tasks = (
-        list(run.tasks.select_related("done_by", "assignee").order_by("position")) if run else []
-    )
-    for t in tasks:
-        t.lead, t.run = lead, run
+    tasks: list[CadenceTask] = []
+    if run is not None:
+        tasks = list(run.tasks.select_related("done_by", "assignee").order_by("position"))
+        for t in tasks:
+            t.lead, t.run = lead, run
     can_work = bool(
         user is not None
         and run is not None
