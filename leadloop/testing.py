@@ -4,6 +4,7 @@ with a rep of every kind, so tests can prove who may see what."""
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -174,6 +175,21 @@ def hand_off(world: World, lead: Lead, *, now: datetime = NOW) -> Lead:
             "write_up": "Ready to talk.",
             "warm_call_confirmed": True,
         },
+    )
+
+
+def api(world: World, user: User, method: str, path: str, body: Any = None, **headers: str) -> Any:
+    """An API call as `user` (her bearer token), the body sent as JSON."""
+    client = Client()
+    call = getattr(client, method.lower())
+    if body is None:
+        return call(f"/api/v1{path}", **world.auth(user), **headers)
+    return call(
+        f"/api/v1{path}",
+        data=json.dumps(body, default=str),
+        content_type="application/json",
+        **world.auth(user),
+        **headers,
     )
 
 

@@ -127,8 +127,13 @@ def record_activity(
         label = activity.get_kind_display().lower()
         if outcome:
             label += f" ({activity.get_outcome_display().lower()})"
+        article = "an" if label[0] in "aeiou" else "a"
         news.tell_producer(
-            lead, actor=actor, now=now, summary=stopped or f"sales logged a {label}", note=text
+            lead,
+            actor=actor,
+            now=now,
+            summary=stopped or f"sales logged {article} {label}",
+            note=text,
         )
     policy = policy_for(lead.campaign)
     limits = {"max_dials": policy.max_dials, "max_emails": policy.max_emails}
