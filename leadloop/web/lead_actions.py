@@ -8,6 +8,7 @@ move the reader may not make (403).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from leadloop.accounts.models import User
 from leadloop.handoff.selectors import active_definition
 from leadloop.leads import states
 from leadloop.leads.choices import Action
@@ -41,6 +43,8 @@ from leadloop.web.forms import (
     TransitionForm,
 )
 from leadloop.web.lead_page import lead_for, render_lead
+
+F = TypeVar("F", bound=ActionForm)
 
 
 def _lead_url(lead: Lead, anchor: str = "") -> str:
@@ -116,7 +120,7 @@ def lead_transition_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         now=pages.clock(),
     )
     if not form.is_valid():
-        return render_lead(request, lead, status=422, bound=form)
+        return render_lead(request, lead, status=422, form=form)
     return _run(
         request,
         lead,
@@ -129,37 +133,66 @@ def lead_transition_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             expected_version=form.cleaned_data["expected_version"],
         ),
         form=form,
-        rerender=lambda status: render_lead(request, lead, status=status, bound=form),
+        rerender=lambda status: render_lead(request, lead, status=status, form=form),
         done=f"{action.label}: done.",
+    )
+
+
+def _form_action(
+    request: HttpRequest,
+    lead_id: int,
+    *,
+    build: Callable[[Lead], F],
+    act: Callable[[User, Lead, F], object],
+    done: str,
+    anchor: str = "",
+) -> HttpResponse:
+    """A form of the lead page: parse it (422 with the form), call its action, show the result."""
+    user = current_user(request)
+    lead = lead_for(user, lead_id)
+    form = build(lead)
+
+    def rerender(status: int) -> HttpResponse:
+        return render_lead(request, lead, status=status, form=form)
+
+    if not form.is_valid():
+        return rerender(422)
+    return _run(
+        request,
+        lead,
+        lambda: act(user, lead, form),
+        form=form,
+        rerender=rerender,
+        done=done,
+        anchor=anchor,
     )
 
 
 @require_POST
 @page
 def lead_activity_view(request: HttpRequest, lead_id: int) -> HttpResponse:
-    user = current_user(request)
-    lead = lead_for(user, lead_id)
-    form = ActivityForm(request.POST)
-    if not form.is_valid():
-        return render_lead(request, lead, status=422, activity_form=form)
-    data = form.cleaned_data
-    title = str(ActivityKind(data["kind"]).label)
-    if data["outcome"]:
+    data = request.POST
+    title = str(ActivityKind(data["kind"]).label) if data.get("kind") in ActivityKind.values else ""
+    if data.get("outcome") and data.get("outcome") in Outcome.values:
         title += f" ({Outcome(data['outcome']).label.lower()})"
-    return _run(
-        request,
-        lead,
-        lambda: log_activity(
+
+    def act(user: User, lead: Lead, form: ActivityForm) -> object:
+        c = form.cleaned_data
+        return log_activity(
             lead=lead.pk,
             actor=user,
-            kind=data["kind"],
-            outcome=data["outcome"],
-            occurred_at=data.get("occurred_at"),
-            note=data["note"],
+            kind=c["kind"],
+            outcome=c["outcome"],
+            occurred_at=c.get("occurred_at"),
+            note=c["note"],
             now=pages.clock(),
-        ),
-        form=form,
-        rerender=lambda status: render_lead(request, lead, status=status, activity_form=form),
+        )
+
+    return _form_action(
+        request,
+        lead_id,
+        build=lambda lead: ActivityForm(request.POST),
+        act=act,
         done=f"{title} logged.",
     )
 
@@ -167,23 +200,22 @@ def lead_activity_view(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 @page
 def lead_qualification_view(request: HttpRequest, lead_id: int) -> HttpResponse:
-    user = current_user(request)
-    lead = lead_for(user, lead_id)
-    form = QualificationForm(request.POST, lead=lead, definition=active_definition())
-    if not form.is_valid():
-        return render_lead(request, lead, status=422, qualification_form=form)
-    return _run(
-        request,
-        lead,
-        lambda: save_qualification(
+    def act(user: User, lead: Lead, form: QualificationForm) -> object:
+        return save_qualification(
             lead=lead.pk,
             actor=user,
             answers=form.answers(),
             now=pages.clock(),
             expected_version=form.cleaned_data["expected_version"],
+        )
+
+    return _form_action(
+        request,
+        lead_id,
+        build=lambda lead: QualificationForm(
+            request.POST, lead=lead, definition=active_definition()
         ),
-        form=form,
-        rerender=lambda status: render_lead(request, lead, status=status, qualification_form=form),
+        act=act,
         done="Qualification saved.",
         anchor="#qualification",
     )
@@ -192,23 +224,20 @@ def lead_qualification_view(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 @page
 def lead_edit_view(request: HttpRequest, lead_id: int) -> HttpResponse:
-    user = current_user(request)
-    lead = lead_for(user, lead_id)
-    form = LeadEditForm(request.POST, lead=lead)
-    if not form.is_valid():
-        return render_lead(request, lead, status=422, edit_form=form)
-    return _run(
-        request,
-        lead,
-        lambda: edit_lead(
+    def act(user: User, lead: Lead, form: LeadEditForm) -> object:
+        return edit_lead(
             lead=lead.pk,
             actor=user,
             fields=form.changes(),
             now=pages.clock(),
             expected_version=form.cleaned_data["expected_version"],
-        ),
-        form=form,
-        rerender=lambda status: render_lead(request, lead, status=status, edit_form=form),
+        )
+
+    return _form_action(
+        request,
+        lead_id,
+        build=lambda lead: LeadEditForm(request.POST, lead=lead),
+        act=act,
         done="Details saved.",
     )
 

@@ -35,6 +35,7 @@ from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors
 from leadloop.web.forms import (
     NEGATIVE_ACTIONS,
+    ActionForm,
     ActivityForm,
     LeadEditForm,
     QualificationForm,
@@ -154,11 +155,13 @@ def render_lead(
     lead: Lead,
     *,
     status: int = 200,
-    bound: TransitionForm | None = None,
-    activity_form: ActivityForm | None = None,
-    qualification_form: QualificationForm | None = None,
-    edit_form: LeadEditForm | None = None,
+    form: ActionForm | None = None,
 ) -> HttpResponse:
+    """The page; `form` is the one that was sent and refused, shown with its errors."""
+    bound = form if isinstance(form, TransitionForm) else None
+    activity_form = form if isinstance(form, ActivityForm) else None
+    qualification_form = form if isinstance(form, QualificationForm) else None
+    edit_form = form if isinstance(form, LeadEditForm) else None
     user = current_user(request)
     now = pages.clock()
     workable = may_work(user, lead)
