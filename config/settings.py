@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "leadloop.api.middleware.BodySizeLimit",
+    "leadloop.api.middleware.ApiErrorsAsJson",
+    "leadloop.api.middleware.CleanInput",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

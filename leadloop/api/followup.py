@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from leadloop.accounts.models import Team, User
 from leadloop.api.auth import caller
-from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, UtcDateTime
+from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, Id, UtcDateTime
 from leadloop.followup import ics, selectors
 from leadloop.followup.choices import PurgatoryReason, StepAction, TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask
@@ -295,7 +295,7 @@ class TemplateIn(Schema):
 
 
 class CustomizeIn(Schema):
-    team: int = Field(description="A sales team you manage; it gets a copy of the default.")
+    team: Id = Field(description="A sales team you manage; it gets a copy of the default.")
 
 
 def template_json(view: selectors.TemplateView) -> dict[str, Any]:
@@ -459,8 +459,8 @@ def lead_cadence(request: HttpRequest, lead_id: int) -> Any:
 def list_tasks(
     request: HttpRequest,
     status: Literal["pending", "done", "skipped", "cancelled", "all"] = "pending",
-    assignee: int | None = None,
-    lead: int | None = None,
+    assignee: Id | None = None,
+    lead: Id | None = None,
     limit: int = Query(200, ge=1, le=1000),
 ) -> Any:
     now = timezone.now()
@@ -513,7 +513,8 @@ def resend(request: HttpRequest, task_id: int) -> Any:
 
 @router.get(
     "/tasks/{task_id}/invitation.ics",
-    response={200: None, 404: ErrorOut, 401: ErrorOut},
+    # The 200 is a calendar file, declared below (one "200" in the schema, not two).
+    response={404: ErrorOut, 401: ErrorOut},
     summary="The invitation an invitation step sent, as an iCalendar file",
     openapi_extra={
         "responses": {
@@ -549,7 +550,7 @@ def invitation(request: HttpRequest, task_id: int) -> HttpResponse:
     response={200: FeedbackOwedOut, **ERRORS},
     summary="Feedback owed per sales rep: overdue outcomes and updates",
 )
-def feedback_owed(request: HttpRequest, sales_rep: int | None = None) -> Any:
+def feedback_owed(request: HttpRequest, sales_rep: Id | None = None) -> Any:
     now = timezone.now()
     owed = selectors.feedback_owed(caller(request), now, rep=sales_rep)
     return {

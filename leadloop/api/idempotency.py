@@ -19,7 +19,16 @@ MAX_KEY = 200
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+    """What makes two requests the same request: method, path and the body's meaning.
+
+    A JSON body counts by its content, not its spelling: a retry that sends the
+    same object with other whitespace or key order is the same request.
+    """
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
 def run_once(

@@ -15,10 +15,11 @@ from ninja import Field, Query, Router, Schema
 from leadloop.accounts.choices import Role
 from leadloop.api.auth import caller
 from leadloop.api.idempotency import fingerprint, run_once
-from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, UtcDateTime, UtcJsonEncoder
+from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, Id, UtcDateTime, UtcJsonEncoder
 from leadloop.campaigns.models import Campaign
-from leadloop.leads.choices import Action
+from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
+from leadloop.leads.person import ATTRIBUTE_LIMITS, MAX_ATTRIBUTES
 from leadloop.leads.selectors import LeadFilters, lead_events, lead_page, visible_leads
 from leadloop.lib.errors import NotPermitted
 from leadloop.lifecycle.edits import edit_lead
@@ -32,7 +33,7 @@ INTAKE_ROLES = {Role.MARKETING, Role.MANAGER, Role.ADMIN, Role.INSIDE_REP}
 
 
 class LeadIn(Schema):
-    campaign: int = Field(description="Campaign id (GET /campaigns).")
+    campaign: Id = Field(description="Campaign id (GET /campaigns).")
     first_name: str = ""
     last_name: str = ""
     title: str = ""
@@ -42,9 +43,13 @@ class LeadIn(Schema):
     industry: str = ""
     employees: int | None = None
     revenue_band: str = ""
-    country: str = Field("", description="ISO 3166 alpha-2, e.g. DE")
+    country: str = Field("", description="ISO 3166 alpha-2, e.g. DE", max_length=2)
     region: str = ""
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"Custom attributes: {ATTRIBUTE_LIMITS}.",
+        json_schema_extra={"maxProperties": MAX_ATTRIBUTES},
+    )
 
 
 class LeadOut(Schema):
@@ -121,7 +126,7 @@ class LeadPageOut(Schema):
 class TransitionIn(Schema):
     action: Action
     reason_code: str | int | None = None
-    sales_rep: int | None = None
+    sales_rep: Id | None = None
     meeting_at: UtcDateTime | None = None
     answers: dict[str, Any] | None = None
     write_up: str | None = None
@@ -130,7 +135,7 @@ class TransitionIn(Schema):
     expected_close_on: str | None = None
     revenue: Decimal | None = None
     next_touch_on: str | None = None
-    duplicate_of: int | None = None
+    duplicate_of: Id | None = None
     note: str | None = None
     expected_version: int | None = Field(
         None, description="The lead's version you read; a newer one answers 409, nothing changes."
@@ -259,15 +264,20 @@ def create(request: HttpRequest, payload: LeadIn) -> Any:
 def list_leads(
     request: HttpRequest,
     stage: str | None = Query(None, description="One stage or several, comma-separated"),
-    owner: int | None = None,
-    sales_rep: int | None = None,
-    campaign: int | None = None,
-    team: int | None = None,
+    owner: Id | None = None,
+    sales_rep: Id | None = None,
+    campaign: Id | None = None,
+    team: Id | None = None,
     created_from: UtcDateTime | None = None,
     created_to: UtcDateTime | None = None,
     cursor: str | None = None,
     limit: int = Query(25, ge=1, le=500),
 ) -> Any:
+    unknown = sorted(set((stage or "").split(",")) - set(Stage.values) - {""})
+    if unknown:
+        raise ValidationError(
+            {"stage": f"unknown stage {', '.join(unknown)}; one of: {', '.join(Stage.values)}"}
+        )
     filters = LeadFilters(
         stage=stage,
         owner=owner,
@@ -316,7 +326,11 @@ class LeadPatch(Schema):
     revenue_band: str | None = None
     country: str | None = None
     region: str | None = None
-    attributes: dict[str, Any] | None = None
+    attributes: dict[str, Any] | None = Field(
+        None,
+        description=f"Replaces the custom attributes: {ATTRIBUTE_LIMITS}.",
+        json_schema_extra={"maxProperties": MAX_ATTRIBUTES},
+    )
     expected_version: int | None = Field(
         None, description="The lead's version you read; a newer one answers 409, nothing changes."
     )

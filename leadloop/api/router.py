@@ -6,9 +6,11 @@ field, every Conflict (TransitionNotAllowed, StaleLead, LeadClaimed) -> 409, Not
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
@@ -22,12 +24,14 @@ from leadloop.api.leads import reasons_router
 from leadloop.api.leads import router as leads
 from leadloop.api.notifications import router as notifications
 from leadloop.api.qualification import router as handoff
-from leadloop.api.schemas import UtcJsonRenderer
+from leadloop.api.schemas import CheckedJsonParser, UtcJsonRenderer
 from leadloop.api.teams import router as accounts
 from leadloop.api.workspace import router as workspace
 from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib.errors import Conflict, LeadClaimed, NotPermitted
 from leadloop.reports.api import router as reports
+
+log = logging.getLogger("leadloop.api")
 
 api = NinjaAPI(
     title="leadloop API",
@@ -38,26 +42,54 @@ api = NinjaAPI(
     ),
     auth=BearerToken(),
     renderer=UtcJsonRenderer(),
+    parser=CheckedJsonParser(),
     urls_namespace="api-v1",
 )
 
 
-def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+def _where(request: HttpRequest, field: str) -> str:
+    """Where the field came from: the query string, the path, or the body."""
+    if field in request.GET:
+        return "query"
+    match = request.resolver_match
+    if match is not None and field in match.kwargs:
+        return "path"
+    return "query" if request.method in ("GET", "HEAD") else "body"
+
+
+def field_errors(request: HttpRequest, exc: ValidationError) -> list[dict[str, Any]]:
     if hasattr(exc, "error_dict"):
         return [
             {
-                "loc": ["body", field],
+                "loc": [_where(request, field), field],
                 "msg": "; ".join(str(m) for e in errs for m in e.messages),
                 "type": "value_error",
             }
             for field, errs in exc.error_dict.items()
         ]
-    return [{"loc": ["body"], "msg": "; ".join(exc.messages), "type": "value_error"}]
+    where = "query" if request.method in ("GET", "HEAD") else "body"
+    return [{"loc": [where], "msg": "; ".join(exc.messages), "type": "value_error"}]
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return api.create_response(request, {"detail": field_errors(exc)}, status=422)
+    return api.create_response(request, {"detail": field_errors(request, exc)}, status=422)
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A value its column cannot hold: a number out of range, text too long.
+
+    Every field a client sends is bounded where it is checked; this is the net
+    under those checks, so a value that slips through is still the client's
+    4xx, not the server's 500.
+    """
+    log.warning("api value out of range", extra={"path": request.path, "error": str(exc)})
+    detail = [
+        {"loc": ["body"], "msg": "a value is out of range for its field", "type": "value_error"}
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
 
 
 @api.exception_handler(NinjaValidationError)

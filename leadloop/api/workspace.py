@@ -15,7 +15,7 @@ from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
 from leadloop.api.auth import caller
 from leadloop.api.leads import LeadOut, lead_json
-from leadloop.api.schemas import ERRORS, ConflictOut
+from leadloop.api.schemas import ERRORS, ConflictOut, Id
 from leadloop.handoff.assignment import suggest_sales_reps
 from leadloop.handoff.selectors import active_definition, fate, handed_off_by
 from leadloop.leads.claims import claimed_error
@@ -53,8 +53,8 @@ class QueueOut(Schema):
 
 
 class QueueQuery(Schema):
-    rep: int | None = Field(None, description="Whose queue (default: yours); managers only.")
-    campaign: int | None = None
+    rep: Id | None = Field(None, description="Whose queue (default: yours); managers only.")
+    campaign: Id | None = None
     channel: str | None = None
     stage: str | None = None
     limit: int = Field(50, ge=1, le=200)
@@ -113,8 +113,8 @@ def get_queue(request: HttpRequest, q: Query[QueueQuery]) -> Any:
 
 
 class NextIn(Schema):
-    rep: int | None = None
-    campaign: int | None = None
+    rep: Id | None = None
+    campaign: Id | None = None
     channel: str | None = None
     stage: str | None = None
 
@@ -181,7 +181,7 @@ class QualificationIn(Schema):
     )
 
 
-class QualificationOut(Schema):
+class QualificationDraftOut(Schema):
     lead: int
     answers: dict[str, str]
     complete: bool
@@ -190,7 +190,7 @@ class QualificationOut(Schema):
 
 @router.put(
     "/leads/{lead_id}/qualification",
-    response={200: QualificationOut, **CONFLICT, **ERRORS},
+    response={200: QualificationDraftOut, **CONFLICT, **ERRORS},
     summary="Save the qualification answers (a draft; hand-off needs every required one)",
 )
 def qualification(request: HttpRequest, lead_id: int, payload: QualificationIn) -> Any:
@@ -247,8 +247,8 @@ def handoff_suggestions(request: HttpRequest, lead_id: int) -> Any:
 
 
 class ReassignIn(Schema):
-    leads: list[int] = Field(min_length=1)
-    to_rep: int
+    leads: list[Id] = Field(min_length=1, max_length=1000)
+    to_rep: Id
 
 
 class ReassignOut(Schema):
@@ -279,10 +279,13 @@ class HandedOffOut(Schema):
     response={200: list[HandedOffOut], **ERRORS},
     summary="Every lead you handed off, with its stage now and what sales did last",
 )
-def handed_off(request: HttpRequest, limit: int = 100, offset: int = 0) -> Any:
+def handed_off(
+    request: HttpRequest,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> Any:
     viewer = caller(request)
-    limit = max(1, min(limit, 500))
-    rows = list(handed_off_by(viewer)[max(offset, 0) : max(offset, 0) + limit])
+    rows = list(handed_off_by(viewer)[offset : offset + limit])
     out = []
     for lead in rows:
         known = fate(lead)

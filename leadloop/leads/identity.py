@@ -16,6 +16,9 @@ _COMPANY_SUFFIXES = re.compile(
     r"sa|sas|sarl|srl|spa|bv|nv|oy|ab|as|pty|kk)\b\.?"
 )
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# ISO 3166 alpha-2 codes, as the phone-number library knows them (every country with a
+# numbering plan; "001" and the like are not two letters and fall out).
+COUNTRIES = frozenset(r for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2 and r.isalpha())
 
 
 def email_key(email: str) -> str:

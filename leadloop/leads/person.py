@@ -7,6 +7,7 @@ lead" mean the same thing whichever door a lead comes through.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from leadloop.leads import identity
+from leadloop.leads.identity import COUNTRIES
 from leadloop.leads.models import Lead
 
 PERSON_FIELDS = (
@@ -31,6 +33,17 @@ PERSON_FIELDS = (
 )
 # The largest companies employ a few million; the column holds 2^31 - 1.
 MAX_EMPLOYEES = 100_000_000
+# Custom attributes ride along on every list page that shows the lead: bounded so that
+# one lead cannot make a page a megabyte (the API's schema says the same).
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_NAME = 64
+MAX_ATTRIBUTE_TEXT = 1000
+MAX_ATTRIBUTES_BYTES = 16 * 1024
+ATTRIBUTE_LIMITS = (
+    f"at most {MAX_ATTRIBUTES} names of up to {MAX_ATTRIBUTE_NAME} characters; each value "
+    f"text of up to {MAX_ATTRIBUTE_TEXT} characters, a number, true/false or null; "
+    f"{MAX_ATTRIBUTES_BYTES // 1024} KiB in all"
+)
 _MAX_LEN: dict[str, int] = {
     name: length
     for name in PERSON_FIELDS
@@ -72,8 +85,10 @@ def clean_lead_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         except ValidationError:
             errors["email"] = f"'{out['email']}' is not a valid email address"
     out["country"] = out["country"].upper()
-    if out["country"] and (len(out["country"]) != 2 or not out["country"].isalpha()):
-        errors["country"] = "must be a two-letter ISO country code, e.g. DE or US"
+    if out["country"] and out["country"] not in COUNTRIES:
+        errors["country"] = (
+            f"'{out['country']}' is not an ISO 3166 country code; give two letters, e.g. DE or US"
+        )
     if out["phone"]:
         try:
             out["phone_key"] = identity.phone_key(out["phone"], out["country"] or None)
@@ -84,8 +99,9 @@ def clean_lead_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     if not out["email"] and not out["phone"]:
         errors.setdefault("email", "a lead needs an email or a phone number")
     attributes = data.get("attributes") or {}
-    if not isinstance(attributes, Mapping):
-        errors["attributes"] = "must be an object of name: value"
+    problem = attributes_problem(attributes)
+    if problem:
+        errors["attributes"] = problem
     else:
         out["attributes"] = dict(attributes)
     if errors:
@@ -93,3 +109,23 @@ def clean_lead_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     out["email_key"] = identity.email_key(out["email"])
     out["person_key"] = identity.person_key(out["first_name"], out["last_name"], out["company"])
     return out
+
+
+def attributes_problem(attributes: Any) -> str:
+    """What is wrong with custom attributes (see ATTRIBUTE_LIMITS), or ""."""
+    if not isinstance(attributes, Mapping):
+        return "must be an object of name: value"
+    if len(attributes) > MAX_ATTRIBUTES:
+        return f"has {len(attributes)} names; at most {MAX_ATTRIBUTES}"
+    for name, value in attributes.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_ATTRIBUTE_NAME:
+            return f"names must be 1 to {MAX_ATTRIBUTE_NAME} characters ('{str(name)[:80]}')"
+        if isinstance(value, str):
+            if len(value) > MAX_ATTRIBUTE_TEXT:
+                return f"'{name}' is longer than {MAX_ATTRIBUTE_TEXT} characters"
+        elif value is not None and not isinstance(value, bool | int | float):
+            return f"'{name}' must be text, a number, true/false or null, not a list or object"
+    size = len(json.dumps(attributes, ensure_ascii=False).encode())
+    if size > MAX_ATTRIBUTES_BYTES:
+        return f"are {size} bytes together; at most {MAX_ATTRIBUTES_BYTES}"
+    return ""
