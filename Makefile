@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck check clean
+.PHONY: demo test install lint typecheck check clean fuzz-api
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# Schemathesis against the API's OpenAPI on a seeded demo database (about 3 minutes).
+fuzz-api: $(STAMP)
+	bash .ci/fuzz-api
 
 typecheck: $(STAMP)
 	$(BIN)/mypy leadloop config

@@ -11,10 +11,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool
 
 from leadloop.accounts.models import Team, User
 from leadloop.api.auth import caller
-from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, Id, UtcDateTime
+from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, Id, UtcDateTime, ValidationErrorOut
 from leadloop.followup import ics, selectors
 from leadloop.followup.choices import PurgatoryReason, StepAction, TaskStatus
 from leadloop.followup.models import CadenceRun, CadenceTask
@@ -177,7 +178,7 @@ class CompleteIn(Schema):
         description="Invitation steps: the new meeting time, in opening hours, within the "
         "template's window of business days.",
     )
-    send_email: bool = Field(
+    send_email: StrictBool = Field(
         True, description="Email and invitation steps: leadloop emails the prospect."
     )
 
@@ -514,7 +515,7 @@ def resend(request: HttpRequest, task_id: int) -> Any:
 @router.get(
     "/tasks/{task_id}/invitation.ics",
     # The 200 is a calendar file, declared below (one "200" in the schema, not two).
-    response={404: ErrorOut, 401: ErrorOut},
+    response={404: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut},
     summary="The invitation an invitation step sent, as an iCalendar file",
     openapi_extra={
         "responses": {

@@ -11,6 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictBool, StrictInt
 
 from leadloop.accounts.choices import Role
 from leadloop.api.auth import caller
@@ -41,7 +42,7 @@ class LeadIn(Schema):
     phone: str = ""
     company: str = ""
     industry: str = ""
-    employees: int | None = None
+    employees: StrictInt | None = None
     revenue_band: str = ""
     country: str = Field("", description="ISO 3166 alpha-2, e.g. DE", max_length=2)
     region: str = ""
@@ -130,7 +131,7 @@ class TransitionIn(Schema):
     meeting_at: UtcDateTime | None = None
     answers: dict[str, Any] | None = None
     write_up: str | None = None
-    warm_call_confirmed: bool | None = None
+    warm_call_confirmed: StrictBool | None = None
     amount: Decimal | None = None
     expected_close_on: str | None = None
     revenue: Decimal | None = None
@@ -322,7 +323,7 @@ class LeadPatch(Schema):
     phone: str | None = None
     company: str | None = None
     industry: str | None = None
-    employees: int | None = None
+    employees: StrictInt | None = None
     revenue_band: str | None = None
     country: str | None = None
     region: str | None = None

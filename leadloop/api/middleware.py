@@ -119,6 +119,13 @@ class CleanInput:
             for key, values in request.GET.lists()
             for why in filter(None, [_bad_text(key), *map(_bad_text, values)])
         ]
+        if request.path.startswith(API):
+            # No API parameter is a list: a second value would silently win over the first.
+            errors += [
+                _field_error("query", (key,), "is given more than once; give it once")
+                for key, values in request.GET.lists()
+                if len(values) > 1
+            ]
         if errors:
             return _refusal(request, errors)
         if request.method in WRITES:

@@ -17,9 +17,18 @@ from ninja import Schema
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from leadloop.lib.times import iso_utc, utc
+
+
+def _iso_text(value: Any) -> Any:
+    """Only an ISO 8601 text is a time here: a bare number is not read as a Unix time."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or "-" not in value or ":" not in value:
+        raise ValueError("must be an ISO 8601 date-time with an offset, e.g. 2026-11-24T10:00:00Z")
+    return value
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -29,7 +38,7 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("; ".join(exc.messages)) from None
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+UtcDateTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_to_utc)]
 
 # An id a client sends: a row's primary key, which no database holds past 2^63 - 1
 # (a larger number overflows in the driver: a 500 instead of a 422 naming the field).
@@ -85,5 +94,8 @@ ERRORS = {
     403: ErrorOut,
     404: ErrorOut,
     413: ErrorOut,
+    # The server in front of the app refuses a request line over its limit (gunicorn: 4 KiB),
+    # in its own words (HTML): no JSON body is promised.
+    414: None,
     422: ValidationErrorOut,
 }

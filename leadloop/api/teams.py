@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictBool
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
@@ -151,7 +152,7 @@ def put_team_calendar(request: HttpRequest, team_id: int, payload: CalendarIn) -
 
 
 class HandoffWeighting(Schema):
-    weight_handoffs_by_feedback: bool = Field(
+    weight_handoffs_by_feedback: StrictBool = Field(
         description="Suggest this sales team's reps in proportion to their 90-day feedback "
         "rate instead of plain round robin."
     )
