@@ -46,6 +46,19 @@ def current_user(request: HttpRequest) -> User:
     return user
 
 
+# The largest primary key a database holds; a larger number typed into a URL or a form
+# would overflow in the driver (a 500) instead of finding nothing.
+MAX_ID = 2**63 - 1
+
+
+def id_from(text: str | None) -> int | None:
+    """An id typed into a page's parameter, or None when it cannot be one."""
+    if not text or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 def viewer_timezone(view: View) -> View:
     """Run the view, rendering included, in the logged-in viewer's time zone."""
 

@@ -35,6 +35,19 @@ from leadloop.web import selectors
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
+class BoundedDateField(forms.DateField):
+    """A date people mean: years 1900 to 2200 (a year-1 date underflows when it is turned
+    into an instant in a time zone; a year-9999 one overflows)."""
+
+    default_error_messages = {"out_of_range": "Give a date between 1900 and 2200."}
+
+    def to_python(self, value: Any) -> date | None:
+        day = super().to_python(value)
+        if day is not None and not 1900 <= day.year <= 2200:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return day
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -100,8 +113,8 @@ class LeadFilterForm(forms.Form):
         queryset=None, required=False, empty_label="Any inside rep", label="Inside rep"
     )
     sales_rep = UserChoiceField(queryset=None, required=False, empty_label="Any sales rep")
-    created_from = forms.DateField(required=False, widget=DateInput(), label="Created from")
-    created_to = forms.DateField(required=False, widget=DateInput(), label="Created to")
+    created_from = BoundedDateField(required=False, widget=DateInput(), label="Created from")
+    created_to = BoundedDateField(required=False, widget=DateInput(), label="Created to")
 
     def __init__(self, *args: Any, user: User, tz: tzinfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -295,7 +308,7 @@ def _drilldown_field(name: str, teams: set[int] | None) -> forms.Field:
     elif name in ("age_min", "age_max"):
         field = forms.IntegerField(min_value=0, max_value=3660)
     elif name.endswith(("_from", "_to")):
-        field = forms.DateField(widget=DateInput())
+        field = BoundedDateField(widget=DateInput())
     elif name == "as_of":
         field = forms.DateTimeField(
             input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M"],
@@ -389,13 +402,13 @@ class TransitionForm(ActionForm):
                 }
         if action == Action.OPEN_OPPORTUNITY:
             f["amount"] = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
-            f["expected_close_on"] = forms.DateField(
+            f["expected_close_on"] = BoundedDateField(
                 required=False, widget=DateInput(), label="Expected close"
             )
         if action == Action.WIN:
             f["revenue"] = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
         if action == Action.NURTURE:
-            f["next_touch_on"] = forms.DateField(widget=DateInput(), label="Next touch on")
+            f["next_touch_on"] = BoundedDateField(widget=DateInput(), label="Next touch on")
         if action == Action.MARK_DUPLICATE:
             f["duplicate_of"] = forms.IntegerField(min_value=1, label="Duplicate of lead #")
         f["note"] = forms.CharField(

@@ -32,7 +32,7 @@ from leadloop.leads.queues import (
 from leadloop.leads.states import INSIDE_OPEN
 from leadloop.lib import pages
 from leadloop.lib.errors import NotPermitted
-from leadloop.lib.pages import HtmxHttpRequest, current_user, page
+from leadloop.lib.pages import HtmxHttpRequest, current_user, id_from, page
 from leadloop.lifecycle.assignment import reassign_leads
 from leadloop.lifecycle.claims import take_next_lead
 from leadloop.web.forms import UserChoiceField
@@ -154,8 +154,8 @@ def reassign(request: HttpRequest) -> HttpResponse:
     """A manager moves the ticked leads to another inside rep of the team."""
     viewer = current_user(request)
     back = _back_to_queue(request)
-    ids = [int(v) for v in request.POST.getlist("lead") if v.isdigit()]
-    to_rep = get_object_or_404(User, pk=request.POST.get("to_rep") or 0)
+    ids = [i for i in map(id_from, request.POST.getlist("lead")) if i is not None]
+    to_rep = get_object_or_404(User, pk=id_from(request.POST.get("to_rep")) or 0)
     try:
         moved = reassign_leads(lead_ids=ids, to_rep=to_rep, actor=viewer, now=pages.clock())
     except ValidationError as exc:

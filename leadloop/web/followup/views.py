@@ -30,7 +30,7 @@ from leadloop.leads.selectors import visible_leads
 from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib import pages
 from leadloop.lib.errors import LeadClaimed, NotPermitted, StaleLead
-from leadloop.lib.pages import current_user, page
+from leadloop.lib.pages import current_user, id_from, page
 from leadloop.lifecycle.cadence_steps import complete_task, rebook_meeting, resend_mail
 from leadloop.lifecycle.sales import accept_handoff, record_outcome, reject_handoff
 from leadloop.web.followup.forms import (
@@ -164,10 +164,7 @@ def _render_tasks(
 ) -> HttpResponse:
     user = current_user(request)
     now = pages.clock()
-    try:
-        assignee = int(request.GET.get("rep") or 0) or None
-    except ValueError:
-        assignee = None
+    assignee = id_from(request.GET.get("rep"))
     board = selectors.task_board(user, now, assignee=assignee)
     for task in board.overdue + board.today:
         # What the row needs rides on the row: may she do it, and the failed try if any.
@@ -363,10 +360,7 @@ def rebook_view(request: HttpRequest, lead_id: int) -> HttpResponse:
 def feedback_owed(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     now = pages.clock()
-    try:
-        rep = int(request.GET.get("rep") or 0) or None
-    except ValueError:
-        rep = None
+    rep = id_from(request.GET.get("rep"))
     owed = selectors.feedback_owed(user, now, rep=rep)
     return render(request, "followup/feedback_owed.html", {"owed": owed, "now": now, "rep": rep})
 
