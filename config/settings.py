@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "huey.contrib.djhuey",
+    "axes",
     "leadloop.accounts",
     "leadloop.campaigns",
     "leadloop.leads",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -144,6 +148,11 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+# django-axes first: it refuses a locked-out login before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -195,6 +204,23 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Which address a request comes from, for the login lockout and the API's
+# limits (leadloop.lib.clients): REMOTE_ADDR, unless NUM_PROXIES reverse
+# proxies stand in front of the app and report it in X-Forwarded-For.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
+# Login lockout (django-axes): LOGIN_FAILURE_LIMIT failed logins for one user
+# name from one address lock that pair out for LOGIN_LOCKOUT_MINUTES; another
+# attempt during the lockout starts it again. A good login resets the count;
+# `leadloop axes_reset_username NAME` lifts a lockout early.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "leadloop.lib.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "leadloop.web.lockout.locked_out"
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,
