@@ -222,6 +222,14 @@ AXES_CLIENT_IP_CALLABLE = "leadloop.lib.clients.client_address"
 AXES_LOCKOUT_CALLABLE = "leadloop.web.lockout.locked_out"
 AXES_VERBOSE = False
 
+# API limits (leadloop.api.throttling): requests per token and per client
+# address, and refused tokens (missing, unknown, revoked, expired) per
+# address, after which that address is answered 429 until the window ends.
+# "N/s", "N/min", "N/hour" or "N/day"; "off" lifts a limit.
+API_RATE_PER_TOKEN = env_str("API_RATE_PER_TOKEN", "1200/min")
+API_RATE_PER_ADDRESS = env_str("API_RATE_PER_ADDRESS", "2400/min")
+API_RATE_BAD_TOKENS = env_str("API_RATE_BAD_TOKENS", "30/min")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -265,6 +273,22 @@ if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": HUEY_FILE}
+
+# The API's rate limits count in the cache: with REDIS_URL in Redis, shared by
+# every web process; otherwise in each process's memory (a limit then holds
+# per process). Tests always count in memory, a fresh count per test.
+if REDIS_URL and "PYTEST_VERSION" not in os.environ:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "leadloop",
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
 
 # Leads are assigned and timed in the team's own zone; this is only the
 # zone of users who have not picked one.
