@@ -230,6 +230,10 @@ API_RATE_PER_TOKEN = env_str("API_RATE_PER_TOKEN", "1200/min")
 API_RATE_PER_ADDRESS = env_str("API_RATE_PER_ADDRESS", "2400/min")
 API_RATE_BAD_TOKENS = env_str("API_RATE_BAD_TOKENS", "30/min")
 
+# Idempotency-Key answers are kept this long; a retry after it creates anew.
+# The tick deletes older ones.
+IDEMPOTENCY_WINDOW = timedelta(hours=env_int("IDEMPOTENCY_WINDOW_HOURS", 24))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
