@@ -256,27 +256,30 @@ LOGGING = {
 # The address links in emails point to.
 LEADLOOP_BASE_URL = env_str("LEADLOOP_BASE_URL", "http://127.0.0.1:8000")
 
-# Background work (huey). Default: an SQLite file beside the database, no
-# server needed; REDIS_URL moves the queue to Redis so several worker
-# machines share it. Tests run tasks immediately (on commit) unless a test
-# starts a real worker.
+# Background work (huey). Every web process and worker must share one queue.
+# Default with SQLite: a file beside the database file (an absolute path, so
+# processes started in different directories still meet there). With
+# PostgreSQL there is no such place: set REDIS_URL (several machines) or
+# HUEY_FILE (one machine); until then `leadloop check`, `migrate` and
+# `worker` refuse to run (leadloop.tick.checks), and a web process runs each
+# task itself when it queues it rather than losing it. Tests run tasks
+# immediately (on commit) unless a test starts a real worker.
 REDIS_URL = env_str("REDIS_URL", "")
-_DB_PATH = (
-    Path(DATABASES["default"]["NAME"])
-    if DATABASES["default"]["ENGINE"].endswith("sqlite3")
-    else Path.cwd() / "leadloop"
-)
-HUEY_FILE = env_str("HUEY_FILE", str(_DB_PATH.with_name(_DB_PATH.stem + ".huey.sqlite3")))
+HUEY_FILE = env_str("HUEY_FILE", "")
+if not HUEY_FILE and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _db_file = Path(DATABASES["default"]["NAME"]).resolve()
+    HUEY_FILE = str(_db_file.with_name(_db_file.stem + ".huey.sqlite3"))
+HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", "PYTEST_VERSION" in os.environ)
 HUEY: dict[str, Any] = {
     "name": "leadloop",
-    "immediate": env_bool("HUEY_IMMEDIATE", "PYTEST_VERSION" in os.environ),
+    "immediate": HUEY_IMMEDIATE or not (REDIS_URL or HUEY_FILE),
     "utc": True,
     "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
 }
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:
-    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": HUEY_FILE}
+    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": HUEY_FILE or "unset"}
 
 # The API's rate limits count in the cache: with REDIS_URL in Redis, shared by
 # every web process; otherwise in each process's memory (a limit then holds
