@@ -30,8 +30,8 @@ class BearerToken(HttpBearer):
 
         Every refusal (no token, an unknown, revoked or expired one) counts
         against the client's address; past API_RATE_BAD_TOKENS in a window
-        it is answered 429 until the window ends, so guessing costs neither
-        the database nor the guesser anything but time.
+        it is answered 429 until the window ends: a guesser gets a few tries
+        a minute, and the database never sees the rest.
         """
         address = client_address(request)
         wait = throttling.bad_token_wait(address, now=throttling.clock())
