@@ -304,7 +304,10 @@ HUEY: dict[str, Any] = {
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:
-    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": HUEY_FILE or "unset"}
+    # Without a queue (PostgreSQL, neither setting) tasks run immediately; the
+    # file named here is only opened if something switches that off (a test).
+    _no_queue = Path(tempfile.gettempdir()) / "leadloop-no-queue.huey.sqlite3"
+    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": HUEY_FILE or str(_no_queue)}
 
 # The API's rate limits count in the cache: with REDIS_URL in Redis, shared by
 # every web process; otherwise in each process's memory (a limit then holds
