@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from leadloop.testing import World, build_world
 
@@ -15,6 +16,13 @@ def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's cost is the point in production and pure waste in tests:
     # every test world creates a dozen users with passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # The API's rate limits count in the (in-memory) cache: every test starts
+    # with nothing counted, whatever the tests before it sent.
+    cache.clear()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "huey.contrib.djhuey",
+    "axes",
+    "csp",
     "leadloop.accounts",
     "leadloop.campaigns",
     "leadloop.leads",
@@ -89,7 +92,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -146,6 +152,11 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+# django-axes first: it refuses a locked-out login before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -188,15 +199,67 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "leadloop <leadloop@localhost>")
 
+# HTTPS=true: the app is served over TLS (usually behind a proxy that sets
+# X-Forwarded-Proto): secure cookies, plain HTTP redirected to HTTPS, and HSTS
+# for a year, so browsers never try plain HTTP again. Each can be set alone.
+HTTPS = env_bool("HTTPS", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and env_bool("HTTPS", False))
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, images and requests
+# from this site only; no inline script or style, no eval, no framing. Every
+# script is a static file (htmx, keys.js); htmx's own inline indicator style
+# and its eval are switched off in web/base.html.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Which address a request comes from, for the login lockout and the API's
+# limits (leadloop.lib.clients): REMOTE_ADDR, unless NUM_PROXIES reverse
+# proxies stand in front of the app and report it in X-Forwarded-For.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
+# Login lockout (django-axes): LOGIN_FAILURE_LIMIT failed logins for one user
+# name from one address lock that pair out for LOGIN_LOCKOUT_MINUTES; another
+# attempt during the lockout starts it again. A good login resets the count;
+# `leadloop axes_reset_username NAME` lifts a lockout early.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "leadloop.lib.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "leadloop.web.lockout.locked_out"
+AXES_VERBOSE = False
+
+# API limits (leadloop.api.throttling): requests per token and per client
+# address, and refused tokens (missing, unknown, revoked, expired) per
+# address, after which that address is answered 429 until the window ends.
+# "N/s", "N/min", "N/hour" or "N/day"; "off" lifts a limit.
+API_RATE_PER_TOKEN = env_str("API_RATE_PER_TOKEN", "1200/min")
+API_RATE_PER_ADDRESS = env_str("API_RATE_PER_ADDRESS", "2400/min")
+API_RATE_BAD_TOKENS = env_str("API_RATE_BAD_TOKENS", "30/min")
+
+# Idempotency-Key answers are kept this long; a retry after it creates anew.
+# The tick deletes older ones.
+IDEMPOTENCY_WINDOW = timedelta(hours=env_int("IDEMPOTENCY_WINDOW_HOURS", 24))
 
 LOGGING = {
     "version": 1,
@@ -220,27 +283,49 @@ LOGGING = {
 # The address links in emails point to.
 LEADLOOP_BASE_URL = env_str("LEADLOOP_BASE_URL", "http://127.0.0.1:8000")
 
-# Background work (huey). Default: an SQLite file beside the database, no
-# server needed; REDIS_URL moves the queue to Redis so several worker
-# machines share it. Tests run tasks immediately (on commit) unless a test
-# starts a real worker.
+# Background work (huey). Every web process and worker must share one queue.
+# Default with SQLite: a file beside the database file (an absolute path, so
+# processes started in different directories still meet there). With
+# PostgreSQL there is no such place: set REDIS_URL (several machines) or
+# HUEY_FILE (one machine); until then `leadloop check`, `migrate` and
+# `worker` refuse to run (leadloop.tick.checks), and a web process runs each
+# task itself when it queues it rather than losing it. Tests run tasks
+# immediately (on commit) unless a test starts a real worker.
 REDIS_URL = env_str("REDIS_URL", "")
-_DB_PATH = (
-    Path(DATABASES["default"]["NAME"])
-    if DATABASES["default"]["ENGINE"].endswith("sqlite3")
-    else Path.cwd() / "leadloop"
-)
-HUEY_FILE = env_str("HUEY_FILE", str(_DB_PATH.with_name(_DB_PATH.stem + ".huey.sqlite3")))
+HUEY_FILE = env_str("HUEY_FILE", "")
+if not HUEY_FILE and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _db_file = Path(DATABASES["default"]["NAME"]).resolve()
+    HUEY_FILE = str(_db_file.with_name(_db_file.stem + ".huey.sqlite3"))
+HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", "PYTEST_VERSION" in os.environ)
 HUEY: dict[str, Any] = {
     "name": "leadloop",
-    "immediate": env_bool("HUEY_IMMEDIATE", "PYTEST_VERSION" in os.environ),
+    "immediate": HUEY_IMMEDIATE or not (REDIS_URL or HUEY_FILE),
     "utc": True,
     "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
 }
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:
-    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": HUEY_FILE}
+    # Without a queue (PostgreSQL, neither setting) tasks run immediately; the
+    # file named here is only opened if something switches that off (a test).
+    _no_queue = Path(tempfile.gettempdir()) / "leadloop-no-queue.huey.sqlite3"
+    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": HUEY_FILE or str(_no_queue)}
+
+# The API's rate limits count in the cache: with REDIS_URL in Redis, shared by
+# every web process; otherwise in each process's memory (a limit then holds
+# per process). Tests always count in memory, a fresh count per test.
+if REDIS_URL and "PYTEST_VERSION" not in os.environ:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "leadloop",
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
 
 # Leads are assigned and timed in the team's own zone; this is only the
 # zone of users who have not picked one.

@@ -114,7 +114,12 @@ class TerritoryRule(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token. Only its SHA-256 digest is stored; the secret is shown once."""
+    """A bearer token. Only its SHA-256 digest is stored; the secret is shown once.
+
+    A token past `expires_at` or with `revoked_at` set is refused at its next
+    request; a read-only one may only read. `last_used_at` is kept to the
+    minute, so that a token nobody uses any more can be found and revoked.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=80, blank=True, default="")
@@ -123,6 +128,12 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Refused from this time on; empty: never expires."
+    )
+    read_only = models.BooleanField(
+        default=False, help_text="May only read (GET, HEAD, OPTIONS); any write is refused."
+    )
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

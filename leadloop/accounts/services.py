@@ -6,7 +6,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -14,17 +14,20 @@ import holidays
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 from leadloop.accounts.choices import Role, TeamKind
 from leadloop.accounts.models import ApiToken, Team, User
 from leadloop.accounts.selectors import has_role, managed_team_ids
 from leadloop.lib.businesscal import Calendar, CalendarError, parse_weekly
 from leadloop.lib.errors import NotPermitted
+from leadloop.lib.times import iso_utc
 
 log = logging.getLogger("leadloop.accounts")
 
 TOKEN_PREFIX = "ll_"
+# How precisely a token's last use is kept: one write a minute per token at most.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 # The stored working_hours keys, Monday first (Calendar numbers them 0..6).
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -84,34 +87,90 @@ def set_role(*, user: User, role: str) -> None:
         del user._role_cache
 
 
-def create_token(*, user: User, now: datetime, name: str = "") -> tuple[ApiToken, str]:
+def create_token(
+    *,
+    user: User,
+    now: datetime,
+    name: str = "",
+    expires_at: datetime | None = None,
+    read_only: bool = False,
+) -> tuple[ApiToken, str]:
     """A new token; the secret is returned once and only its digest is kept."""
+    if expires_at is not None and expires_at <= now:
+        raise ValidationError({"expires_at": "must be in the future; a token must be usable"})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, digest=token_digest(secret), prefix=secret[:10], created_at=now
+        user=user,
+        name=name,
+        digest=token_digest(secret),
+        prefix=secret[:10],
+        created_at=now,
+        expires_at=expires_at,
+        read_only=read_only,
     )
     return token, secret
 
 
-def user_for_token(secret: str) -> User | None:
-    """The token's active user, her role read in the same query.
+class TokenRefused(Exception):
+    """The secret names no token that may be used now (401). The message says why."""
+
+
+def check_token(secret: str, *, now: datetime) -> ApiToken:
+    """The token behind `secret` if it may be used at `now`, its user's role read along.
 
     Every API request starts here, so the role (a group membership) comes
-    along as a subquery instead of costing a query of its own.
+    along as a subquery instead of costing a query of its own, and the use
+    is recorded at most once a minute per token. A revoked or expired token
+    is refused at once: nothing about tokens is cached between requests.
     """
     role = Group.objects.filter(user=OuterRef("user_id"), name__in=Role.values).values("name")
     token = (
         ApiToken.objects.select_related("user")
         .annotate(role_name=Subquery(role[:1]))
-        .filter(digest=token_digest(secret), revoked_at__isnull=True)
+        .filter(digest=token_digest(secret))
         .first()
     )
     if token is None or not token.user.is_active:
-        return None
+        raise TokenRefused("Unknown token; create one with `leadloop token create`.")
+    if token.revoked_at is not None:
+        raise TokenRefused(f"This token ({token.prefix}…) was revoked.")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise TokenRefused(
+            f"This token ({token.prefix}…) expired at {iso_utc(token.expires_at)}; "
+            "create a new one with `leadloop token create`."
+        )
+    _record_use(token, now=now)
     user = token.user
     role_name = token.role_name
     user._role_cache = role_name or (Role.ADMIN.value if user.is_superuser else None)
-    return user
+    return token
+
+
+def _record_use(token: ApiToken, *, now: datetime) -> None:
+    """Stamp `last_used_at`, at most once per TOKEN_USE_RESOLUTION.
+
+    The conditional update writes only when the stored time is older, so
+    the hot path costs a write once a minute per token, however many
+    requests and processes use it; two racing requests write it once.
+    """
+    stale = now - TOKEN_USE_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    written = (
+        ApiToken.objects.filter(pk=token.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale))
+        .update(last_used_at=now)
+    )
+    if written:
+        token.last_used_at = now
+
+
+def user_for_token(secret: str, *, now: datetime) -> User | None:
+    """The active user of a token that may be used at `now`; None when it is refused."""
+    try:
+        return check_token(secret, now=now).user
+    except TokenRefused:
+        return None
 
 
 # ---------------------------------------------------------------- team calendars

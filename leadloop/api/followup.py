@@ -519,7 +519,7 @@ def resend(request: HttpRequest, task_id: int) -> Any:
     summary="The invitation an invitation step sent, as an iCalendar file",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "text/calendar (METHOD:REQUEST)",
                 "content": {"text/calendar": {"schema": {"type": "string"}}},
             }

@@ -1,4 +1,9 @@
-"""Idempotency-Key: a retried request returns the first answer and creates nothing."""
+"""Idempotency-Key: a retried request returns the first answer and creates nothing.
+
+Answers are kept for IDEMPOTENCY_WINDOW (24 hours by default; README,
+"Limits"): a retry within it is answered from the store, one after it is a
+new request. The tick deletes the answers past the window.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
@@ -56,6 +62,11 @@ def run_once(
                     "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))", [f"{user.pk}:{key}"]
                 )
         stored = IdempotentRequest.objects.filter(user=user, key=key).first()
+        if stored is not None and stored.created_at <= now - settings.IDEMPOTENCY_WINDOW:
+            # Past the window the key is free again, whether or not the tick
+            # has come by to delete the old answer yet.
+            stored.delete()
+            stored = None
         if stored is not None:
             if stored.fingerprint != fingerprint:
                 raise ValidationError(
@@ -76,3 +87,14 @@ def run_once(
             created_at=now,
         )
         return status, body
+
+
+def purge_idempotency_records(*, now: datetime) -> int:
+    """Delete the answers older than IDEMPOTENCY_WINDOW; how many went.
+
+    One set-based DELETE (nothing refers to these rows, so Django issues a
+    single statement), using the index on created_at.
+    """
+    cutoff = now - settings.IDEMPOTENCY_WINDOW
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lte=cutoff).delete()
+    return deleted

@@ -1,18 +1,21 @@
 """The v1 API: one NinjaAPI, routers from each domain app, one error vocabulary.
 
 Domain errors map to HTTP once, here: ValidationError -> 422 naming the
-field, every Conflict (TransitionNotAllowed, StaleLead, LeadClaimed) -> 409, NotPermitted -> 403.
+field, every Conflict (TransitionNotAllowed, StaleLead, LeadClaimed) -> 409, NotPermitted -> 403,
+a rate limit -> 429 with Retry-After (leadloop.api.throttling).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from leadloop.api.activities import router as outreach
@@ -26,6 +29,7 @@ from leadloop.api.notifications import router as notifications
 from leadloop.api.qualification import router as handoff
 from leadloop.api.schemas import CheckedJsonParser, UtcJsonRenderer
 from leadloop.api.teams import router as accounts
+from leadloop.api.throttling import PerAddress, PerToken
 from leadloop.api.workspace import router as workspace
 from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib.errors import Conflict, LeadClaimed, NotPermitted
@@ -38,9 +42,12 @@ api = NinjaAPI(
     version="1",
     description=(
         "Closed-loop lead management. Authenticate with `Authorization: Bearer <token>` "
-        "(`leadloop token create --user NAME`)."
+        "(`leadloop token create --user NAME [--read-only] [--expires 90d]`). Requests are "
+        "limited per token and per client address; over a limit the answer is 429 with "
+        "`Retry-After`."
     ),
     auth=BearerToken(),
+    throttle=[PerToken(), PerAddress()],
     renderer=UtcJsonRenderer(),
     parser=CheckedJsonParser(),
     urls_namespace="api-v1",
@@ -120,6 +127,19 @@ def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
 @api.exception_handler(NotPermitted)
 def on_forbidden(request: HttpRequest, exc: NotPermitted) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(Throttled)
+def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """Too many requests (429): says when to come back, in the body and in Retry-After."""
+    if exc.wait is None:
+        return api.create_response(request, {"detail": "Too many requests."}, status=429)
+    seconds = max(1, math.ceil(exc.wait))
+    response = api.create_response(
+        request, {"detail": f"Too many requests; try again in {seconds} s."}, status=429
+    )
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 @api.exception_handler(RequestDataTooBig)

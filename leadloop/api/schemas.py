@@ -98,4 +98,6 @@ ERRORS = {
     # in its own words (HTML): no JSON body is promised.
     414: None,
     422: ValidationErrorOut,
+    # Over a rate limit (per token, per address, refused tokens): Retry-After says when.
+    429: ErrorOut,
 }

@@ -138,6 +138,11 @@ def child_env(database_url: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    if not database_url.startswith("sqlite") and not env.get("REDIS_URL"):
+        # PostgreSQL needs a named task queue (leadloop.tick.checks); the
+        # bench runs no worker, so a file of its own is enough.
+        queue = Path(tempfile.gettempdir()) / "leadloop-bench.huey.sqlite3"
+        env.setdefault("HUEY_FILE", str(queue))
     return env
 
 

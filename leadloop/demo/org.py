@@ -9,12 +9,11 @@ SLA, accountability and teleprospector reports differ from rep to rep.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.db import transaction
 
 from leadloop.accounts.choices import Role, TeamKind
@@ -472,10 +471,41 @@ class OrgSetup:
     campaigns_created: int
 
 
-@functools.cache
-def _demo_password_hash() -> str:
-    """Hashing is deliberately slow (~0.5 s); every demo user shares one hash."""
+# The demo password is printed by `leadloop demo` and stands in the README, so
+# the hash's work factor protects nothing here, while hashing some thirty users
+# at PBKDF2's full cost (~0.5 s each) would double the time a seed takes.
+# Every user still gets her own salt, hence her own hash, and Django hashes
+# the password again at full strength at her first login.
+DEMO_HASH_ITERATIONS = 10_000
+
+
+def demo_password_hash() -> str:
+    """A fresh hash of the demo password with a salt of its own."""
+    hasher = get_hasher()
+    if isinstance(hasher, PBKDF2PasswordHasher):
+        return hasher.encode(DEMO_PASSWORD, hasher.salt(), iterations=DEMO_HASH_ITERATIONS)
     return make_password(DEMO_PASSWORD)
+
+
+@dataclass(frozen=True)
+class OrgPlan:
+    """What `ensure_org` would create in the database as it is."""
+
+    teams: int
+    users: int
+    campaigns: int
+
+
+def missing_org() -> OrgPlan:
+    """The parts of the demo organisation not in the database yet (by natural key)."""
+    teams = Team.objects.filter(name__in=[t.name for t in TEAMS]).count()
+    users = User.objects.filter(username__in=[p.username for p in PEOPLE]).count()
+    campaigns = Campaign.objects.filter(name__in=list(CAMPAIGN_SPECS)).count()
+    return OrgPlan(
+        teams=len(TEAMS) - teams,
+        users=len(PEOPLE) - users,
+        campaigns=len(CAMPAIGN_SPECS) - campaigns,
+    )
 
 
 @transaction.atomic
@@ -523,7 +553,10 @@ def ensure_org(*, now: datetime, months: int) -> OrgSetup:
         )
         new_names.append(person.username)
     if new_names:
-        User.objects.filter(username__in=new_names).update(password=_demo_password_hash())
+        created = list(User.objects.filter(username__in=new_names))
+        for user in created:
+            user.password = demo_password_hash()
+        User.objects.bulk_update(created, ["password"])
         leavers = [p.username for p in PEOPLE if p.left_days_ago is not None]
         User.objects.filter(username__in=set(leavers) & set(new_names)).update(is_active=False)
     users = {u.username: u for u in User.objects.filter(username__in=[p.username for p in PEOPLE])}

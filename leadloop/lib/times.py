@@ -8,7 +8,7 @@ API as UTC with a `Z`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
@@ -53,3 +53,24 @@ def now_option(text: str | None, option: str = "--now") -> datetime:
         raise CommandError(
             f"{option} {text!r}: {'; '.join(exc.messages)} (e.g. 2026-11-24T09:30:00+01:00)"
         ) from None
+
+
+_SPAN_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_span(text: str, field: str = "span") -> timedelta:
+    """`12h`, `90d`, `2w`: a positive length of time; ValidationError naming `field` otherwise.
+
+    Hours, days and weeks only: `m` would be read as minutes by some and
+    months by others.
+    """
+    raw = str(text).strip().lower()
+    unit = _SPAN_UNITS.get(raw[-1:])
+    if unit is None or not raw[:-1].isdigit() or int(raw[:-1]) < 1:
+        raise ValidationError(
+            {field: f"'{text}' is not a length of time; write e.g. 12h, 90d or 2w"}
+        )
+    try:
+        return int(raw[:-1]) * unit
+    except OverflowError:
+        raise ValidationError({field: f"'{text}' is too long"}) from None

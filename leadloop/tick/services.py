@@ -1,9 +1,10 @@
 """The periodic tick: everything time alone makes happen, at one `now`.
 
 The worker runs it every minute; `leadloop tick --now ISO` runs it once at
-a chosen time (tests, demos, catching up after downtime). Every step is
-idempotent, so a tick run twice, or by two workers, changes nothing the
-second time.
+a chosen time (tests, demos, catching up after downtime). Besides the lead
+work it deletes the API's Idempotency-Key answers past their window. Every
+step is idempotent, so a tick run twice, or by two workers, changes nothing
+the second time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from leadloop.api.idempotency import purge_idempotency_records
 from leadloop.lib.times import iso_utc
 from leadloop.lifecycle.followup_sweep import FollowupResult, run_followup
 from leadloop.lifecycle.sla_sweep import SweepResult, sla_sweep
@@ -28,6 +30,7 @@ class TickResult:
     followup: FollowupResult = field(default_factory=FollowupResult)
     emails: int = 0
     digests: int = 0
+    idempotency_purged: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +39,7 @@ class TickResult:
             **{f"followup_{k}": v for k, v in self.followup.as_dict().items()},
             "emails": self.emails,
             "digests": self.digests,
+            "idempotency_purged": self.idempotency_purged,
         }
 
 
@@ -47,5 +51,7 @@ def run_tick(*, now: datetime) -> TickResult:
     # Emails queued by this tick went out on commit in immediate mode; this
     # catches any a crashed worker left queued.
     result.emails = deliver_queued_emails(now=now)
+    # Idempotency-Key answers past their window (API, leadloop.api.idempotency).
+    result.idempotency_purged = purge_idempotency_records(now=now)
     log.info("tick", extra=result.as_dict())
     return result

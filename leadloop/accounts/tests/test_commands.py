@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from leadloop.accounts.models import ApiToken
 from leadloop.accounts.services import token_digest, user_for_token
@@ -17,11 +18,11 @@ def test_token_create_prints_the_secret_last_and_stores_only_its_digest(world: W
     out = StringIO()
     call_command("token", "create", "--user", "marketing", stdout=out, stderr=StringIO())
     secret = out.getvalue().strip().splitlines()[-1]
-    assert user_for_token(secret) == world.marketing
+    assert user_for_token(secret, now=timezone.now()) == world.marketing
     token = ApiToken.objects.get(digest=token_digest(secret))
     assert secret not in (token.digest, token.prefix)
     call_command("token", "revoke", token.prefix, stdout=StringIO())
-    assert user_for_token(secret) is None
+    assert user_for_token(secret, now=timezone.now()) is None
 
 
 def test_token_for_unknown_user_says_what_to_do(world: World) -> None:

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from leadloop.accounts.models import User
 from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_logins, seed_demo
 from leadloop.leads.models import Lead
 
@@ -38,18 +39,30 @@ class Command(BaseCommand):
         db = settings.DATABASES["default"]
         self.stdout.write(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
         call_command("migrate", interactive=False, verbosity=0)
-        if not Lead.objects.exists():
+        # Only an empty database is seeded: demo users log in with a public
+        # password, which must never land among real users.
+        if not User.objects.exists() and not Lead.objects.exists():
             self.stdout.write(f"Seeding a demo organisation with {opts['leads']:,} leads…")
             now = timezone.now().replace(second=0, microsecond=0)
             summary = seed_demo(leads=opts["leads"], seed=opts["seed"], now=now, progress=True)
             self.stdout.write("\n".join(summary.lines()))
         else:
-            self.stdout.write("The database already has leads; not seeding again.")
+            self.stdout.write("The database already has users; not seeding it.")
         port = opts["port"]
         self.stdout.write(self.style.SUCCESS(f"\nleadloop demo at http://127.0.0.1:{port}/"))
-        self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
-        for role, username in demo_logins():
-            self.stdout.write(f"  {role:<12} {username}")
+        logins = demo_logins()
+        present = set(
+            User.objects.filter(username__in=[name for _, name in logins]).values_list(
+                "username", flat=True
+            )
+        )
+        if present:
+            self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
+            for role, username in logins:
+                if username in present:
+                    self.stdout.write(f"  {role:<12} {username}")
+        else:
+            self.stdout.write("Log in with your own users (this is not the demo's database).")
         self.stdout.write(f"API docs: http://127.0.0.1:{port}/api/v1/docs\n")
         if opts["no_serve"]:
             return

@@ -1,4 +1,9 @@
-"""`leadloop seed --leads N --seed S`: a reproducible demo organisation and its leads."""
+"""`leadloop seed --leads N --seed S`: a reproducible demo organisation and its leads.
+
+Demo users all log in with the public demo password, so a database that
+already has users (a real one, most likely) is refused unless --force says
+that is what is wanted.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import argparse
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from leadloop.demo.seed import DEMO_LEADS, seed_demo
+from leadloop.accounts.models import User
+from leadloop.demo.org import missing_org
+from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_logins, seed_demo
 from leadloop.lib.times import now_option
 
 
@@ -24,6 +31,24 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
     return value
+
+
+def _refusal(users: int, *, leads: int) -> str:
+    """Why seeding stops here: what it would add, and how to add it anyway."""
+    plan = missing_org()
+    parts = []
+    if plan.teams:
+        parts.append(f"{plan.teams} teams")
+    if plan.users:
+        parts.append(f"{plan.users} demo users who all log in with the password '{DEMO_PASSWORD}'")
+    if plan.campaigns:
+        parts.append(f"{plan.campaigns} campaigns")
+    parts.append(f"{leads:,} leads with their history")
+    adds = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return (
+        f"The database already has {users} user{'s' if users != 1 else ''}; seeding would add "
+        f"{adds}. Run `leadloop seed --force` if that is what you want."
+    )
 
 
 class Command(BaseCommand):
@@ -51,12 +76,20 @@ class Command(BaseCommand):
             "--batch", type=_positive, default=20000, help="Leads per transaction (20000)"
         )
         parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even though the database already has users",
+        )
+        parser.add_argument(
             "--progress",
             action="store_true",
             help="Show a progress bar even when stderr is not a terminal",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        users = User.objects.count()
+        if users and not opts["force"]:
+            raise CommandError(_refusal(users, leads=opts["leads"]))
         now = now_option(opts["now"])
         if not opts["now"]:
             now = now.replace(second=0, microsecond=0)
@@ -70,6 +103,10 @@ class Command(BaseCommand):
         )
         for line in summary.lines():
             self.stdout.write(line)
+        if summary.users_created:
+            self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
+            for role, username in demo_logins():
+                self.stdout.write(f"  {role:<12} {username}")
         if summary.interrupted:
             self.stderr.write("Stopped by Ctrl-C; every lead written is complete.")
             sys.exit(130)

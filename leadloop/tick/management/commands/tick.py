@@ -32,5 +32,6 @@ class Command(BaseCommand):
             f"{s.warned} at risk, {s.notifications} notifications; "
             f"follow-up: {f.recycled} recycled, {f.late} steps late, "
             f"{f.purgatory_flagged} in purgatory; "
-            f"{result.emails} emails and {result.digests} digests sent."
+            f"{result.emails} emails and {result.digests} digests sent; "
+            f"{result.idempotency_purged} Idempotency-Key answers past their window deleted."
         )
