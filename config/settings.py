@@ -147,6 +147,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "NAME": str(Path(tempfile.gettempdir()) / f"leadloop-test-{os.getpid()}.sqlite3")
         }
 
+# PostgreSQL: the longest one SQL statement of a web process (pages and API) may run, in
+# seconds (0: no limit), so one request cannot hold a web worker. Only the processes
+# that serve config.wsgi or config.asgi (they set LEADLOOP_WEB_PROCESS before the
+# settings load) connect with it; the worker and the command line have no limit.
+WEB_STATEMENT_TIMEOUT = float(env_str("WEB_STATEMENT_TIMEOUT", "20"))
+if (
+    WEB_STATEMENT_TIMEOUT > 0
+    and env_bool("LEADLOOP_WEB_PROCESS", False)
+    and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={round(WEB_STATEMENT_TIMEOUT * 1000)}"
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"

@@ -167,6 +167,8 @@ def claim(request: HttpRequest, lead_id: int) -> Any:
     "/leads/{lead_id}/claim",
     response={204: None, **ERRORS},
     summary="Let go of your claim on a lead",
+    description="204 whether or not you held one; 403 for someone who holds none and may not "
+    "work the lead (as her claim would be).",
 )
 def release(request: HttpRequest, lead_id: int) -> Any:
     viewer = caller(request)

@@ -63,10 +63,11 @@ def complete_task(
             .select_related("run")
             .get(pk=task_id)
         )
-        if locked.status == TaskStatus.DONE:
-            return locked
+        # Who may work it first: a done step answers "done" again only to her.
         if not may_work_task(actor, lead):
             raise NotPermitted(f"{actor} may not work the follow-up of lead {lead.pk}.")
+        if locked.status == TaskStatus.DONE:
+            return locked
         if locked.status != TaskStatus.PENDING:
             raise ValidationError(
                 {

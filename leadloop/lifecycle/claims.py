@@ -50,11 +50,21 @@ def claim_lead(*, lead: Lead, user: User, now: datetime, minutes: int = CLAIM_MI
 
 
 def release_claim(*, lead: Lead | int, user: User) -> bool:
-    """Give a claim back (only one's own)."""
+    """Give a claim back (only one's own); False if she held none.
+
+    Whoever holds a claim may always let it go. Someone who holds none and may
+    not work the lead is refused, as her claim would be: a door must not answer
+    "done" to a move its caller may not make.
+    """
     lead_id = lead.pk if isinstance(lead, Lead) else lead
-    return bool(
+    released = bool(
         Lead.objects.filter(pk=lead_id, claimed_by=user).update(claimed_by=None, claimed_until=None)
     )
+    if not released:
+        current = lead if isinstance(lead, Lead) else Lead.objects.get(pk=lead_id)
+        if not may_work(user, current):
+            raise NotPermitted(f"{user} may not work lead {lead_id}, so has no claim to let go.")
+    return released
 
 
 def take_next_lead(*, user: User, leads: QuerySet[Lead], now: datetime) -> Lead | None:

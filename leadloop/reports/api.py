@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from leadloop.api.auth import caller
-from leadloop.api.schemas import ERRORS
+from leadloop.api.schemas import ERRORS, ErrorOut
 from leadloop.lib.zones import zone_named
 from leadloop.reports import filters as report_filters
 from leadloop.reports import registry
@@ -61,7 +61,12 @@ class ReportOut(Schema):
 
 
 class ReportQuery(Schema):
-    date_from: date | None = Field(None, description="First day (default: 365 days back)")
+    date_from: date | None = Field(
+        None,
+        description="First day (default: 365 days back). At most "
+        f"{report_filters.MAX_WINDOW_DAYS} days (3 years) before date_to, or before today "
+        "when date_to is left out.",
+    )
     date_to: date | None = Field(None, description="Last day, inclusive (default: today)")
     team: int | None = Field(None, description="A team id (teleprospecting or sales)")
     campaign: int | None = None
@@ -78,34 +83,43 @@ class ReportQuery(Schema):
 
 @router.get(
     "/{name}",
-    response={200: ReportOut, **ERRORS},
+    response={200: ReportOut, 503: ErrorOut, **ERRORS},
     summary="A report as JSON",
     description=(
         "Reports: " + ", ".join(registry.REPORTS) + ". Each table's cells carry the value and "
         "a link to the leads behind it. Managers see their teams, marketing and admins "
         "everything; an inside or sales rep may read the reports about her own work (her "
-        "numbers only) and gets 403 for the others. Definitions: docs/metrics.md."
+        "numbers only) and gets 403 for the others. A filter naming a team, campaign or rep "
+        "the caller may not report on is refused, 422 naming it, as is a window of more than "
+        f"3 years ({report_filters.WINDOW_RULE}). A report the database stops at a web "
+        "request's time limit (`WEB_STATEMENT_TIMEOUT`) answers 503 saying how to narrow it; "
+        "`leadloop report` has no limit. Definitions: docs/metrics.md."
     ),
 )
 def get_report(request: HttpRequest, name: str, query: Query[ReportQuery]) -> Any:
     user = caller(request)
+    viewer = Viewer(user=user, tz=zone_named(user.timezone))
     try:
-        spec = registry.get(name)
+        spec = registry.allowed(name, viewer)
     except registry.UnknownReport:
         return Status(404, {"detail": f"No report '{name}'; one of {', '.join(registry.REPORTS)}."})
+    except NotAllowed as exc:
+        return Status(403, {"detail": str(exc)})
+    now = timezone.now()
     raw = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in query.dict().items()}
-    filters, errors = report_filters.parse(raw, user=user, report=spec.name)
+    filters, errors = report_filters.parse(
+        raw, user=user, report=spec.name, today=now.astimezone(viewer.tz).date()
+    )
     if errors:
         detail = [
             {"loc": ["query", field], "msg": "; ".join(msgs), "type": "value_error"}
             for field, msgs in errors.items()
         ]
         return Status(422, {"detail": detail})
-    viewer = Viewer(user=user, tz=zone_named(user.timezone))
     try:
         with timezone.override(viewer.tz):
-            report = registry.run(spec.name, viewer, filters, now=timezone.now())
-    except NotAllowed as exc:
-        return Status(403, {"detail": str(exc)})
+            report = registry.run(spec.name, viewer, filters, now=now)
+    except registry.ReportTimedOut as exc:
+        return Status(503, {"detail": str(exc)})
     # Built from plain values already; encoded directly like the lead pages.
     return JsonResponse(report_json(report))

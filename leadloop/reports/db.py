@@ -7,6 +7,11 @@ the aggregates run. The default random_page_cost (4) also prices looking up
 a few thousand leads by id above reading all million of them; 1.1 is the
 usual value for SSD storage. All three are set for the report's own
 transaction only (SET LOCAL), so the rest of the app keeps the server's.
+
+A web process's statements are bounded by `statement_timeout`
+(`WEB_STATEMENT_TIMEOUT`, config/settings.py); `timed_out` tells its
+cancellation from other database errors, so a report too big for a web
+request is explained, not a 500.
 """
 
 from __future__ import annotations
@@ -17,6 +22,13 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 
 WORK_MEM = "64MB"
+# PostgreSQL's SQLSTATE for a statement cancelled, by statement_timeout among others.
+QUERY_CANCELED = "57014"
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether a database error is PostgreSQL cancelling a statement at its timeout."""
+    return getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED
 
 
 @contextmanager

@@ -33,6 +33,17 @@ BREAKDOWNS: dict[str, str] = {
     **{k: v for k, v in metrics.ATTRIBUTES.items() if k != "channel"},
 }
 _CUSTOM = re.compile(r"attributes\.[A-Za-z0-9_]{1,40}")
+# The widest window a report covers, from date_from to date_to (today when left out):
+# three years. Wider is refused (422 naming date_from) rather than left to scan a
+# decade of history in a web request. Dates outside EARLIEST..LATEST are refused
+# too: a window's end is its last day plus one, in the reader's zone, in UTC.
+MAX_WINDOW_DAYS = 3 * 365 + 1
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+WINDOW_RULE = (
+    f"at most {MAX_WINDOW_DAYS} days (3 years) from date_from to date_to (today when left "
+    f"out); dates from {EARLIEST} to {LATEST}"
+)
 
 
 @dataclass(frozen=True)
@@ -187,8 +198,15 @@ def rep_choices(user: User | None) -> QuerySet[User]:
     return qs if teams is None else qs.filter(team_id__in=teams)
 
 
+def _not_yours(what: str) -> dict[str, str]:
+    """The refusal of a team, campaign or rep outside what the reader may report on."""
+    return {"invalid_choice": f"{what} %(value)s is not one you may report on."}
+
+
 class ReportFilterForm(forms.Form):
-    """The report filters; bad values are reported (422 in the API) and left out."""
+    """The report filters. A value that is wrong, or names a team, campaign or rep the
+    reader may not report on, is an error naming its field: every door refuses the
+    report (422) rather than run it without that filter."""
 
     date_from = forms.DateField(
         required=False,
@@ -201,15 +219,29 @@ class ReportFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="Any team"
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label="Any team",
+        error_messages=_not_yours("Team"),
     )
     campaign: forms.ModelChoiceField[Campaign] = forms.ModelChoiceField(
-        queryset=Campaign.objects.none(), required=False, empty_label="Any campaign"
+        queryset=Campaign.objects.none(),
+        required=False,
+        empty_label="Any campaign",
+        error_messages=_not_yours("Campaign"),
     )
     channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
-    rep = RepChoiceField(queryset=User.objects.none(), required=False, empty_label="Any rep")
+    rep = RepChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Any rep",
+        error_messages=_not_yours("Rep"),
+    )
     lead_team: forms.ModelChoiceField[Team] = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, widget=forms.HiddenInput
+        queryset=Team.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages=_not_yours("Team"),
     )
     by = forms.ChoiceField(
         required=False, label="Break down by", choices=[("", "Channel"), *BREAKDOWNS.items()]
@@ -222,9 +254,18 @@ class ReportFilterForm(forms.Form):
         "or attributes.NAME for a custom attribute; empty: all built-in ones",
     )
 
-    def __init__(self, *args: Any, user: User | None, report: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: User | None,
+        report: str = "",
+        today: date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`today` (the reader's) is where a window without date_to ends."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self.today = today
         self._set_queryset("team", team_choices(user))
         teams = relevant_team_ids(user) if user is not None else None
         self._set_queryset("campaign", campaign_choices(teams))
@@ -249,11 +290,32 @@ class ReportFilterForm(forms.Form):
             )
         return value
 
+    def _clean_day(self, name: str) -> date | None:
+        day: date | None = self.cleaned_data.get(name)
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise forms.ValidationError(f"must be between {EARLIEST} and {LATEST}")
+        return day
+
+    def clean_date_from(self) -> date | None:
+        return self._clean_day("date_from")
+
+    def clean_date_to(self) -> date | None:
+        return self._clean_day("date_to")
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "must not be before 'From'")
+            return data
+        last = end or self.today
+        if start and last and (last - start).days + 1 > MAX_WINDOW_DAYS:
+            days = (last - start).days + 1
+            self.add_error(
+                "date_from",
+                f"a report covers at most {MAX_WINDOW_DAYS} days (3 years); {start} to {last} "
+                f"is {days} days: choose a later 'From' or an earlier 'To'",
+            )
         return data
 
     def filters(self) -> ReportFilters:
@@ -278,11 +340,12 @@ class ReportFilterForm(forms.Form):
 
 
 def parse(
-    data: Mapping[str, Any], *, user: User | None, report: str = ""
+    data: Mapping[str, Any], *, user: User | None, report: str = "", today: date | None = None
 ) -> tuple[ReportFilters, dict[str, list[str]]]:
-    """Filters from any mapping of strings, and the errors of the values left out."""
+    """Filters from any mapping of strings, and the errors by field (refuse the report
+    when there are any)."""
     form = ReportFilterForm(
-        {k: v for k, v in data.items() if v is not None}, user=user, report=report
+        {k: v for k, v in data.items() if v is not None}, user=user, report=report, today=today
     )
     form.is_valid()
     errors = {k: [str(m) for m in v] for k, v in form.errors.items()}

@@ -311,7 +311,9 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
             more |= team_link(stage, fl.team)
         if fl.rep:
             more |= rep_link(stage, fl.rep)
-        return link(base, **more, **extra)
+        # A row's own team (or campaign) takes the place of the filter's: the same
+        # lead-list parameter, never given twice.
+        return link(base, **(more | extra))
 
     group_totals = c.by("stage")
     by_reason = Table(

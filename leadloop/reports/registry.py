@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
 
+from django.conf import settings
+from django.db import OperationalError
+
 from leadloop.accounts.choices import Role
 from leadloop.reports import (
     aging,
@@ -18,7 +21,7 @@ from leadloop.reports import (
     teleprospectors,
     unreachable,
 )
-from leadloop.reports.db import reporting
+from leadloop.reports.db import reporting, timed_out
 from leadloop.reports.filters import ReportFilters
 from leadloop.reports.result import Report
 from leadloop.reports.scope import NotAllowed, Viewer
@@ -71,6 +74,10 @@ class UnknownReport(KeyError):
     pass
 
 
+class ReportTimedOut(Exception):
+    """The report ran past a web request's statement timeout (503); says what to do instead."""
+
+
 def get(name: str) -> Spec:
     try:
         return REPORTS[name]
@@ -78,12 +85,33 @@ def get(name: str) -> Spec:
         raise UnknownReport(name) from None
 
 
-def run(name: str, viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
-    """Build report `name` for `viewer`; NotAllowed if her role may not open it."""
+def allowed(name: str, viewer: Viewer) -> Spec:
+    """The report if the reader's role may open it: UnknownReport, else NotAllowed.
+
+    The doors ask this before they read the filters, so a report that is not
+    hers is a 403 whatever she asked it for.
+    """
     spec = get(name)
     viewer.check(spec.rep_roles)
-    with reporting():
-        return spec.build(viewer, filters, now=now)
+    return spec
+
+
+def run(name: str, viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
+    """Build report `name` for `viewer`; NotAllowed if her role may not open it,
+    ReportTimedOut if the database stopped it at a web request's statement timeout."""
+    spec = allowed(name, viewer)
+    try:
+        with reporting():
+            return spec.build(viewer, filters, now=now)
+    except OperationalError as exc:
+        if not timed_out(exc):
+            raise
+        raise ReportTimedOut(
+            f"The {spec.title} report took longer than a web request may "
+            f"({settings.WEB_STATEMENT_TIMEOUT:g} s) and was stopped. Narrow it (a shorter "
+            "period, one team or one campaign), or run it on the command line, which has no "
+            f"time limit: leadloop report {spec.name} --from YYYY-MM-DD --to YYYY-MM-DD"
+        ) from exc
 
 
 def visible_reports(viewer: Viewer) -> list[Spec]:

@@ -3,6 +3,7 @@ report modules compute, `render` and `charts` draw, `pdf` prints."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -28,20 +29,43 @@ def _viewer(request: HttpRequest) -> Viewer:
     return Viewer(user=current_user(request), tz=timezone.get_current_timezone())
 
 
-def _run(request: HttpRequest, name: str) -> tuple[Report, ReportFilterForm]:
+@dataclass
+class Run:
+    """A report asked for on a page or as CSV: the report, or why there is none.
+
+    `status` 422: a filter was refused (the form names it); 503: the database
+    stopped the report at the web request's time limit (`timed_out` says what
+    to do). Either way no numbers are shown in place of the ones asked for.
+    """
+
+    spec: registry.Spec
+    form: ReportFilterForm
+    report: Report | None = None
+    status: int = 200
+    timed_out: str = ""
+
+
+def _run(request: HttpRequest, name: str) -> Run:
     """The report for the reader and her GET filters; 404 unknown, 403 not hers to see."""
     user = current_user(request)
+    viewer = _viewer(request)
     try:
-        spec = registry.get(name)
+        spec = registry.allowed(name, viewer)
     except registry.UnknownReport:
         raise Http404(f"No report '{name}'.") from None
-    form = ReportFilterForm(request.GET, user=user, report=spec.name)
-    form.is_valid()
-    try:
-        report = registry.run(spec.name, _viewer(request), form.filters(), now=pages.clock())
     except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from None
-    return report, form
+    now = pages.clock()
+    form = ReportFilterForm(
+        request.GET, user=user, report=spec.name, today=now.astimezone(viewer.tz).date()
+    )
+    if not form.is_valid():
+        return Run(spec, form, status=422)
+    try:
+        report = registry.run(spec.name, viewer, form.filters(), now=now)
+    except registry.ReportTimedOut as exc:
+        return Run(spec, form, status=503, timed_out=str(exc))
+    return Run(spec, form, report)
 
 
 @require_GET
@@ -61,22 +85,39 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @page
 def report_page(request: HttpRequest, name: str) -> HttpResponse:
-    report, form = _run(request, name)
+    run = _run(request, name)
     params = {k: v for k, v in request.GET.items() if k != "table" and v}
     context: dict[str, Any] = {
-        "report": report,
-        "form": form,
-        "chart": charts.render(report.chart),
+        "spec": run.spec,
+        "report": run.report,
+        "form": run.form,
+        "timed_out": run.timed_out,
+        "chart": charts.render(run.report.chart) if run.report else "",
         "query": urlencode(params),
         "restricted": _viewer(request).own_rep is not None,
     }
-    return render(request, "reports/report.html", context)
+    return render(request, "reports/report.html", context, status=run.status)
+
+
+def _refusal_text(run: Run) -> str:
+    """Why a CSV has no rows, a line per refused filter (`field: message`)."""
+    if run.timed_out:
+        return run.timed_out + "\n"
+    return "".join(
+        f"{field}: {' '.join(str(m) for m in messages)}\n"
+        for field, messages in run.form.errors.items()
+    )
 
 
 @require_GET
 @page
 def report_csv(request: HttpRequest, name: str) -> HttpResponse:
-    report, _form = _run(request, name)
+    run = _run(request, name)
+    report = run.report
+    if report is None:
+        return HttpResponse(
+            _refusal_text(run), status=run.status, content_type="text/plain; charset=utf-8"
+        )
     key = request.GET.get("table") or report.tables[0].key
     try:
         table = report.table(key)

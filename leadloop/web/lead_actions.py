@@ -269,7 +269,12 @@ def lead_release_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Let go of one's claim: others may work the lead now."""
     user = current_user(request)
     lead = lead_for(user, lead_id)
-    if release_claim(lead=lead, user=user):
+    try:
+        released = release_claim(lead=lead, user=user)
+    except NotPermitted as exc:
+        messages.error(request, str(exc))
+        return render_lead(request, lead, status=403)
+    if released:
         messages.info(request, "You let go of this lead; others may work it now.")
     return HttpResponseRedirect(reverse("web:queue"))
 

@@ -80,8 +80,15 @@ def _back_to_queue(request: HttpRequest) -> str:
 
 
 def _queue_owner(viewer: User, form: QueueFilterForm) -> User | None:
-    """Whose queue: the chosen rep if the viewer may see it, else her own (if she has one)."""
-    chosen = form.cleaned_data.get("rep") if form.is_valid() else None
+    """Whose queue: the chosen rep if the viewer may see it, else her own (if she has one).
+
+    A rep she may not see is refused (403, as the API answers), never quietly
+    replaced by another queue.
+    """
+    form.is_valid()
+    if "rep" in form.errors:
+        raise PermissionDenied
+    chosen = getattr(form, "cleaned_data", {}).get("rep")
     if chosen is not None:
         if not may_see_queue(viewer, chosen):
             raise PermissionDenied
@@ -164,8 +171,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
                 messages.error(request, f"{field.replace('_', ' ')}: {error}")
         return HttpResponseRedirect(back)
     except NotPermitted as exc:
-        messages.error(request, str(exc))
-        return HttpResponseRedirect(back)
+        raise PermissionDenied(str(exc)) from None
     if moved:
         messages.success(
             request, f"{len(moved)} lead{'s' if len(moved) != 1 else ''} reassigned to {to_rep}."

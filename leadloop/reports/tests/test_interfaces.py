@@ -70,9 +70,11 @@ def test_filters_narrow_the_page(data: Data) -> None:
     ).content.decode()
     assert "Beta campaign</td>" in page
     assert "Alpha campaign</td>" not in page
+    # A filter that cannot be read refuses the report: no numbers without the filter.
     bad = client.get(reverse("reports:report", args=["sla"]), {"date_from": "not a date"})
-    assert bad.status_code == 200
+    assert bad.status_code == 422
     assert "Enter a valid date" in bad.content.decode()
+    assert "<table" not in bad.content.decode()
 
 
 def test_unknown_report_is_404(data: Data) -> None:

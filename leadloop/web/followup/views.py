@@ -345,7 +345,9 @@ def rebook_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         for text in _field_messages(exc, TASK_LABELS):
             messages.error(request, text)
         return HttpResponseRedirect(back)
-    except (NotPermitted, LeadClaimed) as exc:
+    except NotPermitted as exc:
+        raise PermissionDenied(str(exc)) from None
+    except LeadClaimed as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(back)
     messages.success(request, "Meeting rebooked; the no-show follow-up stopped.")

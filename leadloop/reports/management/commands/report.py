@@ -95,19 +95,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         viewer = viewer_for(opts.get("user"))
+        try:
+            spec = registry.allowed(opts["name"], viewer)
+        except NotAllowed as exc:
+            raise CommandError(str(exc)) from None
+        now = now_option(opts.get("now"))
         filters, errors = report_filters.parse(
-            filter_data(opts), user=viewer.user, report=opts["name"]
+            filter_data(opts),
+            user=viewer.user,
+            report=spec.name,
+            today=now.astimezone(viewer.tz).date(),
         )
         if errors:
+            # A filter she may not use refuses the report, as the page and the API do.
             raise CommandError(
                 "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
             )
-        now = now_option(opts.get("now"))
-        try:
-            with timezone.override(viewer.tz):
-                report = registry.run(opts["name"], viewer, filters, now=now)
-        except NotAllowed as exc:
-            raise CommandError(str(exc)) from None
+        with timezone.override(viewer.tz):
+            report = registry.run(spec.name, viewer, filters, now=now)
         if opts["format"] == "json":
             text = json.dumps(report_json(report), indent=2) + "\n"
         elif opts["format"] == "csv":
