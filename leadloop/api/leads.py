@@ -20,6 +20,7 @@ from leadloop.api.schemas import ERRORS, ConflictOut, ErrorOut, Id, UtcDateTime,
 from leadloop.campaigns.models import Campaign
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead, LeadEvent, ReasonCode
+from leadloop.leads.permissions import can_view
 from leadloop.leads.person import ATTRIBUTE_LIMITS, MAX_ATTRIBUTES
 from leadloop.leads.selectors import LeadFilters, lead_events, lead_page, visible_leads
 from leadloop.lib.errors import NotPermitted
@@ -101,6 +102,13 @@ class LeadOut(Schema):
 
 class DuplicateOut(LeadOut):
     duplicate_of: int | None = Field(description="The existing lead this submission matched.")
+
+
+class HiddenDuplicateOut(Schema):
+    """The person already has an open lead the caller may not see: only its id is told."""
+
+    duplicate_of: int = Field(description="The existing lead this submission matched.")
+    detail: str
 
 
 class EventOut(Schema):
@@ -220,7 +228,7 @@ def event_json(event: LeadEvent) -> dict[str, Any]:
 
 @router.post(
     "",
-    response={201: LeadOut, 200: DuplicateOut, 409: ErrorOut, **ERRORS},
+    response={201: LeadOut, 200: DuplicateOut | HiddenDuplicateOut, 409: ErrorOut, **ERRORS},
     summary="Create a lead (deduplicating, idempotent)",
     description=(
         "201 with the new lead. If the person has an open lead (same email, same phone in "
@@ -243,9 +251,16 @@ def create(request: HttpRequest, payload: LeadIn) -> Any:
 
     def handle() -> Any:
         result = create_lead(data=payload.dict(), campaign=campaign, actor=user, now=now)
-        body = lead_json(result.lead)
         if result.created:
-            return 201, body
+            return 201, lead_json(result.lead)
+        if not can_view(user, result.lead):
+            # Recorded on that lead all the same; its details are not the caller's to read.
+            return 200, {
+                "duplicate_of": result.lead.pk,
+                "detail": "This person already has an open lead (on a team whose leads you do "
+                "not see); the submission was recorded on it.",
+            }
+        body = lead_json(result.lead)
         body["duplicate_of"] = result.lead.pk
         return 200, body
 
