@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -86,7 +87,9 @@ SHOW = (
 def statement_timeout_of(*command: str) -> str:
     """What a fresh process started with `command` (then SHOW) connects with."""
     env = {k: v for k, v in os.environ.items() if k != "LEADLOOP_WEB_PROCESS"}
-    env |= {"WEB_STATEMENT_TIMEOUT": "7.5", "DATABASE_URL": os.environ["DATABASE_URL"]}
+    # The test database: it exists whether or not the one DATABASE_URL names does.
+    url = urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"])
+    env |= {"WEB_STATEMENT_TIMEOUT": "7.5", "DATABASE_URL": urlunsplit(url)}
     done = subprocess.run(
         [sys.executable, *command],
         env=env,
