@@ -66,3 +66,5 @@ class EventKind(models.TextChoices):
     # On a closed lead: the person came back and a new inquiry was opened.
     RETURNED = "returned", "Asked again"
     EDITED = "edited", "Details edited"
+    # Brought in by an import of a lead file: which file, which line.
+    IMPORTED = "imported", "Imported"

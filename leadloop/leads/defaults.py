@@ -32,4 +32,8 @@ DEFAULT_REASON_CODES: list[tuple[str, str, str, bool]] = [
     ("unreachable", "left_company", "Left the company", False),
     ("unreachable", "do_not_contact", "Asked not to be contacted", False),
     ("unreachable", "no_contact_data", "No usable contact data", False),
+    # An imported closed lead whose file gave no reason: counted, not guessed.
+    ("disqualify", "not_recorded", "Not recorded (imported)", False),
+    ("lose", "not_recorded", "Not recorded (imported)", False),
+    ("unreachable", "not_recorded", "Not recorded (imported)", False),
 ]

@@ -6,6 +6,7 @@ three agree on what "the same lead" means.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -49,6 +50,8 @@ def _fold(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
+# Companies repeat across a file and across intakes: their key is cached.
+@functools.lru_cache(maxsize=65536)
 def company_key(company: str) -> str:
     return " ".join(_COMPANY_SUFFIXES.sub(" ", _fold(company)).split())
 

@@ -54,14 +54,18 @@ class Lead(models.Model):
     phone_key = models.CharField(max_length=20, blank=True, default="")
     person_key = models.CharField(max_length=320, blank=True, default="")
 
+    # The foreign keys that lead a composite index below (campaign, team, owner,
+    # sales rep) have no index of their own: every lead written (an import writes
+    # a hundred thousand) would maintain both.
     campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.PROTECT, related_name="leads"
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="leads", db_index=False
     )
     team = models.ForeignKey(
         "accounts.Team",
         on_delete=models.PROTECT,
         related_name="leads",
         help_text="The teleprospecting team working the lead.",
+        db_index=False,
     )
     stage = models.CharField(max_length=24, choices=Stage.choices, default=Stage.NEW)
     owner = models.ForeignKey(
@@ -71,6 +75,7 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_leads",
         help_text="The inside rep.",
+        db_index=False,
     )
     sales_rep = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -78,6 +83,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="sales_leads",
+        db_index=False,
     )
     # The inside rep who set the meeting: feedback and recycled leads go to her.
     handed_off_by = models.ForeignKey(

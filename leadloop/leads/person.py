@@ -125,6 +125,15 @@ def attributes_problem(attributes: Any) -> str:
                 return f"'{name}' is longer than {MAX_ATTRIBUTE_TEXT} characters"
         elif value is not None and not isinstance(value, bool | int | float):
             return f"'{name}' must be text, a number, true/false or null, not a list or object"
+    # An upper bound first (a character is at most 4 bytes, quoting and escapes at most
+    # double it): the exact size is only worth computing near the limit (imports check
+    # every row).
+    bound = sum(
+        8 * len(name) + (8 * len(value) if isinstance(value, str) else 32) + 8
+        for name, value in attributes.items()
+    )
+    if bound <= MAX_ATTRIBUTES_BYTES:
+        return ""
     size = len(json.dumps(attributes, ensure_ascii=False).encode())
     if size > MAX_ATTRIBUTES_BYTES:
         return f"are {size} bytes together; at most {MAX_ATTRIBUTES_BYTES}"

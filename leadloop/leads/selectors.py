@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from django.db.models import Q, QuerySet
 
 from leadloop.accounts.models import User
+from leadloop.imports.models import ImportedRow, RowOutcome
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.permissions import visibility_filter
@@ -70,6 +71,8 @@ class LeadFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     q: str | None = None
+    # The leads an import made (created or reopened: a new inquiry).
+    lead_import: int | None = None
     # Narrowing the list further, e.g. to the leads behind one number of a report
     # (`reports.drilldowns`): applied last, to what the reader may see.
     narrowing: Narrowing | None = None
@@ -88,7 +91,11 @@ def decode_cursor(cursor: str) -> int:
 
 
 def filtered_leads(user: User, filters: LeadFilters) -> QuerySet[Lead]:
-    qs = visible_leads(user)
+    return narrow_leads(visible_leads(user), filters)
+
+
+def narrow_leads(qs: QuerySet[Lead], filters: LeadFilters) -> QuerySet[Lead]:
+    """The lead list's filters on any set of leads (the reader's, or all for the CLI)."""
     if filters.stage:
         qs = qs.filter(stage__in=filters.stage.split(","))
     if filters.owner:
@@ -103,6 +110,13 @@ def filtered_leads(user: User, filters: LeadFilters) -> QuerySet[Lead]:
         qs = qs.filter(created_at__gte=filters.created_from)
     if filters.created_to:
         qs = qs.filter(created_at__lt=filters.created_to)
+    if filters.lead_import:
+        qs = qs.filter(
+            pk__in=ImportedRow.objects.filter(
+                lead_import_id=filters.lead_import,
+                outcome__in=[RowOutcome.CREATED, RowOutcome.REOPENED],
+            ).values("lead_id")
+        )
     if filters.q:
         term = filters.q.strip()
         qs = (

@@ -2,13 +2,68 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
+from leadloop.accounts.models import User
+from leadloop.imports.models import ImportState, LeadImport
+from leadloop.lifecycle import imports
 from leadloop.lifecycle.prospect_mail import send_queued
+
+log = logging.getLogger("leadloop.imports")
 
 
 # Retried: a lock timeout or a dropped connection must not lose an email.
 @db_task(retries=3, retry_delay=5)
 def send_prospect_mail() -> int:
     return send_queued(now=timezone.now())
+
+
+def queue_import(
+    lead_import: LeadImport, *, actor: User | None, now: datetime, dry_run: bool
+) -> LeadImport:
+    """Hand an import (or its dry run) to the worker; its state says it is on its way."""
+    if lead_import.is_busy:
+        raise ValidationError(
+            {"import": f"import {lead_import.pk} is already {lead_import.get_state_display()}"}
+        )
+    if lead_import.state == ImportState.DONE:
+        raise ValidationError({"import": f"import {lead_import.pk} is done; upload the file again"})
+    state = ImportState.CHECKING if dry_run else ImportState.QUEUED
+    with transaction.atomic():
+        LeadImport.objects.filter(pk=lead_import.pk).update(state=state, updated_at=now, message="")
+        actor_id = actor.pk if actor is not None else None
+        transaction.on_commit(lambda: run_lead_import(lead_import.pk, actor_id, dry_run))
+    lead_import.refresh_from_db()
+    return lead_import
+
+
+# Not retried: a failed import says why on its page and is resumed by a person
+# (a retry of a file with a bad mapping would only fail again).
+@db_task()
+def run_lead_import(import_id: int, actor_id: int | None, dry_run: bool) -> dict[str, Any]:
+    lead_import = LeadImport.objects.get(pk=import_id)
+    actor = User.objects.filter(pk=actor_id).first() if actor_id is not None else None
+    try:
+        summary = imports.run_import(lead_import, actor=actor, now=timezone.now(), dry_run=dry_run)
+    except imports.ImportRefused:
+        # The refusal is on the import already (a check goes back to be mapped again,
+        # a run is failed), saying what to fix.
+        lead_import.refresh_from_db()
+        return {"id": import_id, "state": lead_import.state, "message": lead_import.message}
+    except Exception as exc:
+        log.exception("import stopped", extra={"import": import_id})
+        imports.fail(
+            lead_import,
+            f"the import stopped ({type(exc).__name__}: {exc}); what was imported stays, "
+            f"and running it again carries on after line {lead_import.last_line}",
+            now=timezone.now(),
+        )
+        raise
+    return summary.as_dict()
