@@ -25,6 +25,12 @@ def _fresh_rate_limits() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _imports_dir(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Uploaded lead files go to a directory of the test's own, never the project's.
+    settings.IMPORTS_DIR = tmp_path_factory.mktemp("imports")
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()

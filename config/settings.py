@@ -71,12 +71,14 @@ INSTALLED_APPS = [
     "leadloop.sla",
     "leadloop.followup",
     "leadloop.notifications",
+    "leadloop.imports",
     "leadloop.lifecycle",
     "leadloop.tick",
     "leadloop.reports",
     "leadloop.api",
     "leadloop.bench",
     "leadloop.demo",
+    "leadloop.cli",
     "leadloop.web",
 ]
 
@@ -311,6 +313,17 @@ if not HUEY_FILE and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     _db_file = Path(DATABASES["default"]["NAME"]).resolve()
     HUEY_FILE = str(_db_file.with_name(_db_file.stem + ".huey.sqlite3"))
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", "PYTEST_VERSION" in os.environ)
+# Uploaded lead files wait here for their import (a worker reads them): one
+# directory every web and worker process shares. Default: beside the SQLite
+# database, or var/imports in the project with PostgreSQL.
+_IMPORTS_DEFAULT = (
+    Path(DATABASES["default"]["NAME"]).resolve().with_name("leadloop-imports")
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    else BASE_DIR / "var" / "imports"
+)
+IMPORTS_DIR = Path(env_str("IMPORTS_DIR", str(_IMPORTS_DEFAULT))).resolve()
+# The largest lead file an upload may be (the CLI reads any size from disk too).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 1 << 30)
 HUEY: dict[str, Any] = {
     "name": "leadloop",
     "immediate": HUEY_IMMEDIATE or not (REDIS_URL or HUEY_FILE),

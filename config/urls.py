@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("leadloop.web.notifications.urls")),
     path("", include("leadloop.web.teams.urls")),
     path("", include("leadloop.web.policies.urls")),
+    path("", include("leadloop.web.imports.urls")),
     path("reports/", include("leadloop.reports.urls")),
     path("", include("leadloop.web.followup.urls")),
     path("", include("leadloop.web.urls")),

@@ -11,12 +11,14 @@ it, or a refusal that changes nothing.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.http import HttpResponse
 
@@ -27,9 +29,12 @@ from leadloop.followup.choices import MailState, StepAction
 from leadloop.followup.models import CadenceTask, CadenceTemplate
 from leadloop.followup.services import customize_for_team
 from leadloop.handoff.models import Handoff
+from leadloop.imports.models import LeadImport
+from leadloop.imports.services import create_import, store_file
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.lifecycle.cadence_steps import complete_task
 from leadloop.lifecycle.claims import claim_lead
+from leadloop.lifecycle.imports import run_import
 from leadloop.lifecycle.transitions import lead_transition
 from leadloop.notifications.models import Notification
 from leadloop.outreach.models import Activity
@@ -182,6 +187,64 @@ def _missing(what: str) -> Any:
 def beta_template(beta: Beta) -> CadenceTemplate:
     """Beta's sales team's own copy of the no-show cadence (made by a case that needs it)."""
     return customize_for_team(team=beta.side.sales, actor=beta.world.admin, now=NOW)
+
+
+BETA_FILE = (
+    b"First Name,Last Name,Company,Email\r\n"
+    b"Betty,Betaimport,Betacorp Import,betty@betacorp.example\r\n"
+    b"Bad,Betarow,Betacorp Bad,not-an-email\r\n"
+)
+
+
+def _beta_import(beta: Beta, *, run: bool) -> LeadImport:
+    """An import of a file for Beta's teleprospecting team, made by its manager."""
+    side = beta.side
+    stored = store_file(io.BytesIO(BETA_FILE), file_name="Beta-leads.csv")
+    made = create_import(
+        stored=stored,
+        file_name="Beta-leads.csv",
+        actor=side.tele_manager,
+        now=NOW,
+        mapping="auto",
+        campaign=side.campaign,
+        team=side.tele,
+    )
+    if run:
+        run_import(made, actor=side.tele_manager, now=NOW)
+        made.refresh_from_db()
+    beta.made["import"] = made
+    return made
+
+
+def done_import(beta: Beta) -> None:
+    """Beta's import, done: one lead made, one row refused (the error file has it)."""
+    _beta_import(beta, run=True)
+
+
+def uploaded_import(beta: Beta) -> None:
+    """Beta's import, uploaded and mapped, not run yet."""
+    _beta_import(beta, run=False)
+
+
+def the_import(beta: Beta) -> Mapping[str, Any]:
+    return {"import_id": beta.made["import"].pk}
+
+
+def beta_upload(beta: Beta) -> Mapping[str, Any]:
+    """A multipart upload of a file for Beta's campaign (a door sends `file` as a file)."""
+    return {
+        "file": SimpleUploadedFile("Beta-leads.csv", BETA_FILE),
+        "campaign": beta.side.campaign.pk,
+        "mapping": "auto",
+        "dry_run": "true",
+    }
+
+
+def response_bytes(response: HttpResponse) -> bytes:
+    """An answer's body, streamed (an export, an error file) or not."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    return getattr(response, "content", b"")
 
 
 def claimed_by_inside(beta: Beta) -> None:
@@ -411,7 +474,7 @@ def without_beta_leads(beta: Beta) -> None:
     Lead.objects.filter(team=beta.side.tele).delete()
 
 
-SUCCESS = {200, 201, 204, 302}
+SUCCESS = {200, 201, 202, 204, 302}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 

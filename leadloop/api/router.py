@@ -22,7 +22,9 @@ from leadloop.api.activities import router as outreach
 from leadloop.api.auth import BearerToken
 from leadloop.api.campaigns import policies_router
 from leadloop.api.campaigns import router as campaigns
+from leadloop.api.exports import router as exports
 from leadloop.api.followup import router as followup
+from leadloop.api.imports import router as imports
 from leadloop.api.leads import reasons_router
 from leadloop.api.leads import router as leads
 from leadloop.api.notifications import router as notifications
@@ -149,6 +151,8 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     )
 
 
+# Before the leads' router: /leads/export is not a lead id.
+api.add_router("/leads", exports)
 api.add_router("/leads", leads)
 api.add_router("/leads", outreach)
 api.add_router("/", workspace)
@@ -160,3 +164,4 @@ api.add_router("/", reasons_router)
 api.add_router("/reports", reports)
 api.add_router("/notifications", notifications)
 api.add_router("/followup", followup)
+api.add_router("/imports", imports)

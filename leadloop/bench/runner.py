@@ -66,6 +66,7 @@ class Options:
     seed: int = 1
     transitions: int = TRANSITIONS
     sweep_leads: int = SWEEP_LEADS
+    import_rows: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -491,6 +492,24 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
                     f"report {name}: {r['seconds'] * 1000:,.0f} ms "
                     f"(baseline {r['baseline_seconds'] * 1000:,.0f} ms)"
                 )
+            imported = exported = None
+            if options.import_rows:
+                log(
+                    f"import: {options.import_rows:,} Salesforce rows into the seeded leads, "
+                    "and their raw COPY"
+                )
+                imported = run_worker("import", env, "--rows", str(options.import_rows), log=log)
+                log(
+                    f"import {imported['rows_per_s']:,.0f} rows/s "
+                    f"(raw {imported['baseline_rows_per_s']:,.0f} rows/s), "
+                    f"peak {imported['peak_rss_mb']:,.0f} MB"
+                )
+            log("export: every lead to CSV, and a raw read of the table")
+            exported = run_worker("export", env, log=log)
+            log(
+                f"export {exported['rows_per_s']:,.0f} rows/s of {exported['leads']:,} leads "
+                f"(raw {exported['baseline_rows_per_s']:,.0f} rows/s)"
+            )
             sweep = None
             if options.sweep_leads:
                 # Last: it adds its open leads to the database the other parts measured.
@@ -506,7 +525,14 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     figures = build_figures(
-        copy=copy, seed=seed, api=api, transitions=transitions, sweep=sweep, reports=reports
+        copy=copy,
+        seed=seed,
+        api=api,
+        transitions=transitions,
+        sweep=sweep,
+        reports=reports,
+        imported=imported,
+        exported=exported,
     )
     finished = timezone.now()
     report = {
@@ -525,6 +551,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "seed": options.seed,
             "transitions": options.transitions,
             "sweep_leads": options.sweep_leads,
+            "import_rows": options.import_rows,
         },
         "figures": {f.name: f.as_json(vendor=info["vendor"], leads=options.leads) for f in figures},
         "details": {
@@ -534,6 +561,8 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "api_user": {k: api_setup[k] for k in ("user", "role", "campaign", "leads_in_table")},
             "transitions": transitions,
             "reports": reports,
+            "import": imported,
+            "export": exported,
             "sweep": sweep,
         },
         "warnings": _warnings(api, seed),

@@ -18,7 +18,7 @@ from django.db import transaction
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.selectors import has_role, managed_team_ids
-from leadloop.campaigns.choices import SlaUnit
+from leadloop.campaigns.choices import Channel, SlaUnit
 from leadloop.campaigns.models import Campaign, SourcePolicy
 from leadloop.campaigns.selectors import policy_for
 from leadloop.lib.errors import NotPermitted
@@ -53,6 +53,7 @@ POLICY_FIELDS = (
     "update_days",
 )
 POLICY_ROLES = (Role.MANAGER, Role.MARKETING, Role.ADMIN)
+CAMPAIGN_NAME_LENGTH = 160
 
 
 def may_view_policies(user: User) -> bool:
@@ -182,3 +183,26 @@ def remove_campaign_override(*, campaign: Campaign, actor: User) -> bool:
     if deleted:
         log.info("campaign policy removed", extra={"campaign": locked.pk, "actor": actor.pk})
     return bool(deleted)
+
+
+def create_campaign(*, name: str, channel: str, team: Team) -> Campaign:
+    """A campaign an import names that leadloop does not know yet (its team works its leads)."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"campaign": "a campaign needs a name"})
+    if len(name) > CAMPAIGN_NAME_LENGTH:
+        raise ValidationError(
+            {"campaign": f"'{name[:40]}...' is longer than {CAMPAIGN_NAME_LENGTH} characters"}
+        )
+    if channel not in Channel.values:
+        raise ValidationError(
+            {"channel": f"'{channel}' is not a channel; one of {', '.join(Channel.values)}"}
+        )
+    campaign, created = Campaign.objects.get_or_create(
+        name=name, defaults={"channel": channel, "team": team}
+    )
+    if created:
+        facts = {"campaign": campaign.pk, "campaign_name": name, "channel": channel}
+        # Logged once it exists for good (an import's dry run makes it and rolls back).
+        transaction.on_commit(lambda: log.info("campaign created", extra=facts | {"team": team.pk}))
+    return campaign

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
@@ -25,7 +26,8 @@ from leadloop.lib.zones import zone_named
 if TYPE_CHECKING:
     from leadloop.accounts.models import User
 
-View = Callable[..., HttpResponse]
+# A page may stream (an export, an error file): any response, not only HttpResponse.
+View = Callable[..., HttpResponseBase]
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -63,7 +65,7 @@ def viewer_timezone(view: View) -> View:
     """Run the view, rendering included, in the logged-in viewer's time zone."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with timezone.override(zone_named(current_user(request).timezone)):
             return view(request, *args, **kwargs)
 

@@ -138,6 +138,11 @@ class LeadFilterForm(forms.Form):
         else:
             self._set_queryset("sales_rep", selectors.rep_choices(teams, Role.SALES_REP))
         self._add_drilldowns(teams)
+        if self.data.get("import") not in (None, ""):
+            # The leads one import made (its result page links here).
+            self.fields["import"] = forms.IntegerField(
+                required=False, min_value=1, max_value=2**63 - 1, label="Import"
+            )
 
     def _add_drilldowns(self, teams: set[int] | None) -> None:
         """Report drill-down filters, as fields only when a link set them.
@@ -179,6 +184,7 @@ class LeadFilterForm(forms.Form):
             # "To" is inclusive for people: up to the end of that day.
             created_to=self._midnight(end + timedelta(days=1)) if end else None,
             q=(data.get("q") or "").strip() or None,
+            lead_import=data.get("import") or None,
             narrowing=Drilldown(**drilldown) if drilldown else None,
         )
 

@@ -51,6 +51,13 @@ PERSON_KEYS = {
 }
 
 DATA_LABELS = {
+    "import": "Import",
+    "file": "File",
+    "line": "Line",
+    "lines": "Lines",
+    "imported": "Imported by import",
+    "owner_in_file": "Owner in the file",
+    "reason_in_file": "Reason in the file",
     "meeting_at": "Meeting",
     "amount": "Amount",
     "revenue": "Revenue",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, path
 
-from leadloop.web import handed_off, lead_actions, lead_page, queue, views
+from leadloop.web import exports, handed_off, lead_actions, lead_page, queue, views
 
 app_name = "web"
 urlpatterns: list[URLPattern] = [
@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("queue/reassign", queue.reassign, name="queue_reassign"),
     path("handed-off/", handed_off.handed_off, name="handed_off"),
     path("leads/", views.lead_list, name="lead_list"),
+    path("leads/export", exports.lead_export, name="lead_export"),
     path("leads/<int:lead_id>/", lead_page.lead_detail, name="lead_detail"),
     path(
         "leads/<int:lead_id>/transition", lead_actions.lead_transition_view, name="lead_transition"

@@ -114,6 +114,7 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     prefetch_related_objects(leads, "campaign", "owner", "sales_rep")
     params = request.GET.copy()
     params.pop("cursor", None)
+    export_query = params.urlencode()
     newest_url = f"?{params.urlencode()}" if cursor else None
     older_url = None
     if next_cursor:
@@ -124,6 +125,7 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
         "leads": leads,
         "older_url": older_url,
         "newest_url": newest_url,
+        "export_query": export_query,
         "now": pages.clock(),
     }
     # A history restore needs the whole page, not the fragment.

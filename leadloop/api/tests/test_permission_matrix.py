@@ -58,12 +58,17 @@ from leadloop.testing_matrix import (
     Case,
     Door,
     beta_template,
+    beta_upload,
     build_beta,
     claimed_by_inside,
+    done_import,
     lists,
     reads,
+    response_bytes,
     roles,
     run_matrix,
+    the_import,
+    uploaded_import,
     writes,
 )
 
@@ -192,6 +197,8 @@ POLICY_VIEWERS = {"admin", "marketing", *MANAGERS}
 OVERRIDES_BETA = {"admin", "marketing", "b_tele_mgr", "b_sales_mgr"}
 MANAGES_BETA_SALES = {"admin", "b_sales_mgr"}
 
+IMPORTERS_OF_BETA = {"admin", "marketing", "b_tele_mgr"}
+
 TABLE: dict[str, list[Case]] = {
     # A person already open with Beta, submitted again: whoever may see that lead gets
     # it back; an intake role who may not must not learn it through the duplicate.
@@ -207,6 +214,31 @@ TABLE: dict[str, list[Case]] = {
         )
     ],
     "GET /api/v1/leads": [Case("GET", lists(SEES_HANDED))],
+    "GET /api/v1/leads/export": [Case("GET", lists(SEES_HANDED))],
+    # Imports: admins and marketing for any team, a manager for the teams she manages;
+    # an upload for Beta's campaign is Beta's import (checked, in these cases: nothing
+    # is written to Beta's leads).
+    "POST /api/v1/imports": [
+        Case("POST", roles((EVERYONE, NO), (IMPORTERS_OF_BETA, OWN)), body=beta_upload)
+    ],
+    "GET /api/v1/imports": [
+        Case("GET", lists(IMPORTERS_OF_BETA), setup=done_import),
+    ],
+    "GET /api/v1/imports/{import_id}": [
+        Case("GET", reads(IMPORTERS_OF_BETA), path=the_import, setup=done_import)
+    ],
+    "GET /api/v1/imports/{import_id}/errors.csv": [
+        Case("GET", reads(IMPORTERS_OF_BETA), path=the_import, setup=done_import)
+    ],
+    "POST /api/v1/imports/{import_id}/run": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (IMPORTERS_OF_BETA, OWN)),
+            path=the_import,
+            setup=uploaded_import,
+            body=lambda beta: {"dry_run": True},
+        )
+    ],
     "GET /api/v1/leads/{lead_id}": [Case("GET", reads(SEES_FRESH), path=lead("fresh"))],
     "PATCH /api/v1/leads/{lead_id}": [
         Case(
@@ -469,6 +501,9 @@ def api_door(tokens: Mapping[str, str]) -> Door:
             path += "?" + urlencode(query)
         if method == "GET":
             return client.get(path, **headers)
+        if "file" in body:
+            # An upload: multipart, as a client sends a file.
+            return client.post(path, data=dict(body), **headers)
         data = json.dumps(body, default=str)
         return client.generic(method, path, data, content_type="application/json", **headers)
 
@@ -489,7 +524,7 @@ def api_door(tokens: Mapping[str, str]) -> Door:
         name="api",
         url=url,
         send=send,
-        content=lambda response: getattr(response, "content", b""),
+        content=response_bytes,
         refusal=refusal,
         anonymous=anonymous,
     )

@@ -31,6 +31,10 @@ FIGURES = {
     "transition_p50_ms",
     "transition_p99_ms",
     "sla_sweep_ms",
+    "import_rows_per_s",
+    "import_peak_rss_mb",
+    "export_rows_per_s",
+    "export_peak_rss_mb",
     "report_sla_ms",
     "report_aging_ms",
     "report_sales_accountability_ms",
@@ -40,7 +44,14 @@ FIGURES = {
     "report_reasons_ms",
     "report_unreachable_ms",
 }
-TINY = {"leads": 300, "requests": 60, "concurrency": 4, "transitions": 20, "sweep_leads": 2000}
+TINY = {
+    "leads": 300,
+    "requests": 60,
+    "concurrency": 4,
+    "transitions": 20,
+    "sweep_leads": 2000,
+    "import_rows": 400,
+}
 
 
 def run_bench(tmp_path: Path, **options: object) -> tuple[dict, str]:

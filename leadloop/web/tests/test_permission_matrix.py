@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -43,6 +44,7 @@ from leadloop.testing import BANT, World
 from leadloop.testing_matrix import (
     ALPHA,
     ANONYMOUS,
+    BETA_FILE,
     DO,
     EVERYONE,
     FILTER,
@@ -66,11 +68,15 @@ from leadloop.testing_matrix import (
     beta_template,
     build_beta,
     claimed_by_inside,
+    done_import,
     lists,
     reads,
+    response_bytes,
     roles,
     rolled_back,
     run_matrix,
+    the_import,
+    uploaded_import,
     writes,
 )
 
@@ -241,6 +247,9 @@ OVERRIDES_BETA = {"admin", "marketing", "b_tele_mgr", "b_sales_mgr"}
 MANAGES_BETA_SALES = {"admin", "b_sales_mgr"}
 CADENCE_MANAGERS = {"admin", *MANAGERS}
 
+IMPORTERS_OF_BETA = {"admin", "marketing", "b_tele_mgr"}
+IMPORT_SEEN = reads(IMPORTERS_OF_BETA)
+
 TABLE: dict[str, list[Case]] = {
     "web:home": [Case("GET", roles((EVERYONE, HIDE), (INSIDE_HOME, SEE), ("admin", OK)))],
     "web:queue": [
@@ -276,6 +285,54 @@ TABLE: dict[str, list[Case]] = {
     ],
     "web:handed_off": [Case("GET", roles((EVERYONE, NO), ("b_inside", SEE), ("a_inside", HIDE)))],
     "web:lead_list": [Case("GET", lists(SEES_HANDED))],
+    # The export is the list's: the leads she may see, as CSV.
+    "web:lead_export": [Case("GET", lists(SEES_HANDED))],
+    # Imports: admins and marketing for any team, a manager for the teams she manages
+    # (Beta's import is its teleprospecting team's); reps have no imports.
+    "imports:list": [
+        Case("GET", lists({"admin", "marketing", "b_tele_mgr"}, refused=REPS), setup=done_import)
+    ],
+    "imports:new": [
+        Case("GET", roles((EVERYONE, NO), ({"admin", "marketing", *MANAGERS}, OK))),
+        # An upload, for no team yet: the mapping page chooses the campaign.
+        Case(
+            "POST",
+            roles((EVERYONE, NO), ({"admin", "marketing", *MANAGERS}, OWN)),
+            body=lambda beta: {
+                "file": SimpleUploadedFile("Beta-leads.csv", BETA_FILE),
+                "mapping": "auto",
+            },
+        ),
+    ],
+    "imports:detail": [
+        Case("GET", IMPORT_SEEN, path=the_import, setup=done_import, label="done"),
+        Case("GET", IMPORT_SEEN, path=the_import, setup=uploaded_import, label="mapping"),
+    ],
+    "imports:progress": [Case("GET", IMPORT_SEEN, path=the_import, setup=done_import)],
+    "imports:errors": [Case("GET", IMPORT_SEEN, path=the_import, setup=done_import)],
+    "imports:mapping": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (IMPORTERS_OF_BETA, OWN)),
+            path=the_import,
+            setup=uploaded_import,
+            body=lambda beta: {
+                "campaign": beta.side.campaign.pk,
+                "channel": "other",
+                "on_error": "skip",
+                "col-3": "email",
+                "action": "save",
+            },
+        )
+    ],
+    "imports:resume": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (IMPORTERS_OF_BETA, OWN)),
+            path=the_import,
+            setup=done_import,
+        )
+    ],
     "web:lead_detail": [
         Case("GET", reads(SEES_FRESH), path=lead("fresh")),
         Case("GET", reads(SEES_HANDED), path=lead("handed")),
@@ -546,7 +603,7 @@ TOKENS = re.compile(rb'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
 
 def page_content(response: HttpResponse) -> bytes:
     """The page without its header (which names the reader) and its one-off tokens."""
-    content = getattr(response, "content", b"")
+    content = response_bytes(response)
     return TOKENS.sub(rb"\1", HEADER.sub(b"", content))
 
 

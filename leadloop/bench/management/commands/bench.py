@@ -79,6 +79,13 @@ class Command(BaseCommand):
             help="Open leads (1%% of them due) for the SLA sweep, added after the rest "
             "(default 1,000,000; 0 skips it).",
         )
+        parser.add_argument(
+            "--import-rows",
+            type=not_negative,
+            default=100_000,
+            help="Salesforce-format rows to import into the seeded leads (default 100,000; "
+            "0 skips it).",
+        )
         parser.add_argument("--seed", type=int, default=1, help="Seed of the demo data.")
         parser.add_argument(
             "--output",
@@ -108,6 +115,7 @@ class Command(BaseCommand):
             transitions=options["transitions"],
             seed=options["seed"],
             sweep_leads=options["sweep_leads"],
+            import_rows=options["import_rows"],
         )
         try:
             report, path = run(opts, log=log)

@@ -11,11 +11,21 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from leadloop.bench import measures, sweep
+from leadloop.bench import imports, measures, sweep
 from leadloop.reports.bench import measure_reports
 
 RESULT_PREFIX = "BENCH-RESULT "
-PARTS = ("info", "copy", "seed", "prepare-api", "transitions", "reports", "sweep")
+PARTS = (
+    "info",
+    "copy",
+    "seed",
+    "prepare-api",
+    "transitions",
+    "reports",
+    "import",
+    "export",
+    "sweep",
+)
 
 
 class Command(BaseCommand):
@@ -28,6 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--progress", action="store_true")
         parser.add_argument("--count", type=int, default=measures.TRANSITIONS)
         parser.add_argument("--open-leads", type=int, default=sweep.SWEEP_LEADS)
+        parser.add_argument("--rows", type=int, default=100_000)
 
     def handle(self, *args: Any, **options: Any) -> None:
         part = options["part"]
@@ -43,6 +54,10 @@ class Command(BaseCommand):
             result = measures.prepare_api()
         elif part == "reports":
             result = measure_reports(repeat=3)
+        elif part == "import":
+            result = imports.measure_import(rows=options["rows"])
+        elif part == "export":
+            result = imports.measure_export()
         elif part == "sweep":
             result = sweep.measure_sweep(open_leads=options["open_leads"])
         else:
