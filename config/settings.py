@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "leadloop.followup",
     "leadloop.notifications",
     "leadloop.imports",
+    "leadloop.webforms",
     "leadloop.lifecycle",
     "leadloop.tick",
     "leadloop.reports",
@@ -357,3 +358,12 @@ else:
 # Leads are assigned and timed in the team's own zone; this is only the
 # zone of users who have not picked one.
 LEADLOOP_DEFAULT_TIMEZONE = env_str("LEADLOOP_DEFAULT_TIMEZONE", "Europe/Berlin")
+
+# Public web forms (leadloop.webforms; README, "Web forms"): requests per client
+# address over all forms and per form ("N/s", "N/min", "N/hour", "N/day" or "off"),
+# counted like the API's limits; the least time a person spends on a form before it
+# may be sent (seconds from the page stamp), and how long a stamp stays good.
+FORMS_RATE_PER_ADDRESS = env_str("FORMS_RATE_PER_ADDRESS", "20/min")
+FORMS_RATE_PER_FORM = env_str("FORMS_RATE_PER_FORM", "600/min")
+FORMS_MIN_FILL_SECONDS = float(env_str("FORMS_MIN_FILL_SECONDS", "3"))
+FORMS_STAMP_MAX_AGE_HOURS = env_int("FORMS_STAMP_MAX_AGE_HOURS", 24)

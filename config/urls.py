@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("leadloop.web.imports.urls")),
     path("reports/", include("leadloop.reports.urls")),
     path("", include("leadloop.web.followup.urls")),
+    path("", include("leadloop.web.webforms.urls")),
+    path("", include("leadloop.web.webforms.public_urls")),
     path("", include("leadloop.web.urls")),
 ]

@@ -24,6 +24,7 @@ from leadloop.api.campaigns import policies_router
 from leadloop.api.campaigns import router as campaigns
 from leadloop.api.exports import router as exports
 from leadloop.api.followup import router as followup
+from leadloop.api.forms import router as forms
 from leadloop.api.imports import router as imports
 from leadloop.api.leads import reasons_router
 from leadloop.api.leads import router as leads
@@ -165,3 +166,4 @@ api.add_router("/reports", reports)
 api.add_router("/notifications", notifications)
 api.add_router("/followup", followup)
 api.add_router("/imports", imports)
+api.add_router("/forms", forms)

@@ -18,82 +18,21 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
 from leadloop.accounts.models import ApiToken
 from leadloop.lib.clients import client_address
+from leadloop.lib.ratelimit import Rate, count_hit, hits_so_far, parse_rate
 
-_PERIODS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
+__all__ = ["Rate", "clock", "count_hit", "hits_so_far", "parse_rate"]
 
 
 def clock() -> float:
     """Now, in seconds since the epoch; tests pin it."""
     return time.time()
-
-
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    period: int  # seconds
-
-
-@lru_cache(maxsize=32)
-def parse_rate(text: str | None) -> Rate | None:
-    """`600/min` as Rate(600, 60); empty or `off` is no limit. Periods: s, min, hour, day."""
-    raw = (text or "").strip().lower()
-    if raw in {"", "off", "none"}:
-        return None
-    count, _, unit = raw.partition("/")
-    period = _PERIODS.get(unit.strip())
-    if not count.strip().isdigit() or period is None or int(count) < 1:
-        raise ImproperlyConfigured(
-            f"API rate '{text}': write requests per period, e.g. 600/min, 20/s, 10000/day, or 'off'"
-        )
-    return Rate(limit=int(count), period=period)
-
-
-def _key(scope: str, ident: str, rate: Rate, now: float) -> tuple[str, float]:
-    """The counter of the window `now` falls in, and the seconds until that window ends."""
-    window = int(now // rate.period)
-    return f"leadloop:rate:{scope}:{ident}:{window}", (window + 1) * rate.period - now
-
-
-def count_hit(scope: str, ident: str, rate: Rate, *, now: float) -> tuple[int, float]:
-    """Count one request; the window's count so far and the seconds left in the window."""
-    key, left = _key(scope, ident, rate, now)
-    # add() is atomic and only the first request of a window wins it; the
-    # others increment. The key outlives its window by a second, never less.
-    if cache.add(key, 1, timeout=rate.period + 1):
-        return 1, left
-    try:
-        return cache.incr(key), left
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=rate.period + 1)
-        return 1, left
-
-
-def hits_so_far(scope: str, ident: str, rate: Rate, *, now: float) -> tuple[int, float]:
-    """The window's count without counting; and the seconds left in the window."""
-    key, left = _key(scope, ident, rate, now)
-    return int(cache.get(key, 0)), left
 
 
 class WindowThrottle(BaseThrottle):

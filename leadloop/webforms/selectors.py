@@ -1,0 +1,111 @@
+"""Reads about web forms: whose they are, how they do, what they took in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from leadloop.accounts.choices import Role
+from leadloop.accounts.models import Team, User
+from leadloop.accounts.selectors import has_role, managed_team_ids
+from leadloop.campaigns.models import Campaign
+from leadloop.webforms.choices import REJECTION_COLUMNS, Rejection
+from leadloop.webforms.models import Form, Submission
+from leadloop.webforms.rules import conversion
+
+
+def may_manage_forms(user: User) -> bool:
+    """Managers, marketing and admins; reps never (the same people as source policies)."""
+    return has_role(user, Role.MANAGER, Role.MARKETING, Role.ADMIN)
+
+
+def manageable_campaign_ids(user: User) -> set[int] | None:
+    """Campaigns whose forms the user may manage; None means all of them.
+
+    As for a campaign's source policy (`campaigns.services.overridable_campaign_ids`):
+    marketing and admins any, a manager those her team pair works.
+    """
+    if has_role(user, Role.MARKETING, Role.ADMIN):
+        return None
+    if user.role != Role.MANAGER:
+        return set()
+    managed = managed_team_ids(user)
+    teams = managed | set(
+        Team.objects.filter(feeds__in=managed).values_list("pk", flat=True).distinct()
+    )
+    return set(Campaign.objects.filter(team__in=teams).values_list("pk", flat=True))
+
+
+def may_manage_campaign(user: User, campaign: Campaign) -> bool:
+    if not may_manage_forms(user):
+        return False
+    allowed = manageable_campaign_ids(user)
+    return allowed is None or campaign.pk in allowed
+
+
+def campaigns_for_forms(user: User) -> QuerySet[Campaign]:
+    allowed = manageable_campaign_ids(user)
+    qs = Campaign.objects.filter(is_active=True).order_by("name")
+    if not may_manage_forms(user):
+        return qs.none()
+    return qs if allowed is None else qs.filter(pk__in=allowed)
+
+
+def manageable_forms(user: User) -> QuerySet[Form]:
+    """Forms of the campaigns the user may manage: all for marketing and admins, a
+    manager's team pair's for a manager, none for anyone else."""
+    qs = Form.objects.select_related("campaign", "campaign__team")
+    if not may_manage_forms(user):
+        return qs.none()
+    allowed = manageable_campaign_ids(user)
+    return qs if allowed is None else qs.filter(campaign_id__in=allowed)
+
+
+def form_by_key(key: str) -> Form | None:
+    """The form a public key opens: active, of an active campaign; otherwise None."""
+    return (
+        Form.objects.select_related("campaign")
+        .filter(key=key, is_active=True, campaign__is_active=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class FormStats:
+    views: int
+    submissions: int
+    leads_created: int
+    conversion: float | None
+    spam: dict[str, int]
+
+    @property
+    def spam_total(self) -> int:
+        return sum(self.spam.values())
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "views": self.views,
+            "submissions": self.submissions,
+            "leads_created": self.leads_created,
+            "conversion": self.conversion,
+            "spam": self.spam,
+        }
+
+
+def stats(form: Form) -> FormStats:
+    return FormStats(
+        views=form.views,
+        submissions=form.submissions,
+        leads_created=form.leads_created,
+        conversion=conversion(form.submissions, form.views),
+        spam={reason.value: getattr(form, REJECTION_COLUMNS[reason.value]) for reason in Rejection},
+    )
+
+
+def recent_submissions(form: Form, *, limit: int = 50) -> QuerySet[Submission]:
+    return (
+        Submission.objects.filter(form=form)
+        .select_related("lead")
+        .order_by("-submitted_at", "-pk")[:limit]
+    )
