@@ -39,6 +39,8 @@ from leadloop.lifecycle.transitions import lead_transition
 from leadloop.notifications.models import Notification
 from leadloop.outreach.models import Activity
 from leadloop.testing import BANT, NOW, Side, World, make_lead
+from leadloop.webforms.models import Form
+from leadloop.webforms.services import create_form
 
 # The story's times (Europe/Berlin, as in followup/tests/conftest.py): hand-offs on
 # Tue 17 Nov 2026 10:00, meetings on Thu 19 Nov, cadence day 5 on Thu 26 Nov. The
@@ -247,6 +249,26 @@ def response_bytes(response: HttpResponse) -> bytes:
     return getattr(response, "content", b"")
 
 
+def beta_form(beta: Beta) -> None:
+    """A web form of Beta's campaign, made by an admin."""
+    beta.made["form"] = create_form(
+        actor=beta.world.admin,
+        campaign=beta.side.campaign,
+        name="Beta web form",
+        fields=["first_name", {"name": "email", "required": True}],
+        allowed_origins=["https://www.beta.example"],
+        now=NOW,
+    )
+
+
+def the_form(beta: Beta) -> Mapping[str, Any]:
+    return {"form_id": beta.made["form"].pk}
+
+
+def the_form_key(beta: Beta) -> Mapping[str, Any]:
+    return {"key": beta.made["form"].key}
+
+
 def claimed_by_inside(beta: Beta) -> None:
     """Beta's inside rep is working her fresh lead (a case that releases it needs a claim)."""
     claim_lead(lead=Lead.objects.get(pk=beta.fresh.pk), user=beta.side.inside, now=PINNED)
@@ -302,6 +324,12 @@ def beta_state(beta: Beta) -> Any:
         ),
         list(SourcePolicy.objects.filter(campaign=side.campaign).values_list(*POLICY_FIELDS)),
         list(Notification.objects.filter(pk=beta.notification.pk).values_list("read_at")),
+        # Web forms: their settings (not their counters, which every public request moves).
+        list(
+            Form.objects.filter(campaign=side.campaign)
+            .order_by("pk")
+            .values_list("pk", "name", "fields", "is_active", "allowed_origins", "redirect_url")
+        ),
     )
 
 

@@ -57,6 +57,7 @@ from leadloop.testing_matrix import (
     Beta,
     Case,
     Door,
+    beta_form,
     beta_template,
     beta_upload,
     build_beta,
@@ -67,6 +68,7 @@ from leadloop.testing_matrix import (
     response_bytes,
     roles,
     run_matrix,
+    the_form,
     the_import,
     uploaded_import,
     writes,
@@ -199,7 +201,37 @@ MANAGES_BETA_SALES = {"admin", "b_sales_mgr"}
 
 IMPORTERS_OF_BETA = {"admin", "marketing", "b_tele_mgr"}
 
+
+def beta_form_body(beta: Beta) -> dict[str, Any]:
+    return {
+        "campaign": beta.side.campaign.pk,
+        "name": "Beta signup",
+        "fields": ["first_name", {"name": "email", "required": True}],
+    }
+
+
 TABLE: dict[str, list[Case]] = {
+    # Web forms: managed by whoever sets the campaign's policy; reps never.
+    "POST /api/v1/forms": [
+        Case("POST", writes(OVERRIDES_BETA), body=beta_form_body, changes=True),
+    ],
+    "GET /api/v1/forms": [Case("GET", lists(OVERRIDES_BETA, refused=REPS), setup=beta_form)],
+    "GET /api/v1/forms/{form_id}": [
+        Case("GET", reads(OVERRIDES_BETA), path=the_form, setup=beta_form)
+    ],
+    "PATCH /api/v1/forms/{form_id}": [
+        Case(
+            "PATCH",
+            writes(OVERRIDES_BETA),
+            path=the_form,
+            setup=beta_form,
+            body=lambda beta: {"name": "Beta renamed"},
+            changes=True,
+        )
+    ],
+    "DELETE /api/v1/forms/{form_id}": [
+        Case("DELETE", writes(OVERRIDES_BETA), path=the_form, setup=beta_form, changes=True)
+    ],
     # A person already open with Beta, submitted again: whoever may see that lead gets
     # it back; an intake role who may not must not learn it through the duplicate.
     "POST /api/v1/leads": [

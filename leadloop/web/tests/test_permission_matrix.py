@@ -65,6 +65,7 @@ from leadloop.testing_matrix import (
     Beta,
     Case,
     Door,
+    beta_form,
     beta_template,
     build_beta,
     claimed_by_inside,
@@ -75,6 +76,8 @@ from leadloop.testing_matrix import (
     roles,
     rolled_back,
     run_matrix,
+    the_form,
+    the_form_key,
     the_import,
     uploaded_import,
     writes,
@@ -169,6 +172,16 @@ def template_form(beta: Beta) -> dict[str, str]:
         "steps-0-day": "1",
         "steps-0-action": StepAction.VOICEMAIL,
         "steps-0-text": "",
+    }
+
+
+def webform_form(beta: Beta) -> dict[str, str]:
+    return {
+        "campaign": str(beta.side.campaign.pk),
+        "name": "Beta form, renamed",
+        "fields_text": "first_name\nemail*",
+        "allowed_origins": "https://www.beta.example",
+        "is_active": "on",
     }
 
 
@@ -592,6 +605,55 @@ TABLE: dict[str, list[Case]] = {
     ],
     "reports:report": report_cases("page"),
     "reports:csv": report_cases("csv"),
+    # Web forms: managed by whoever sets the campaign's policy (admins, marketing, the
+    # managers of Beta's pair); reps never.
+    "webforms:list": [Case("GET", lists(OVERRIDES_BETA, refused=REPS), setup=beta_form)],
+    "webforms:new": [
+        Case("GET", roles((EVERYONE, NO), (POLICY_VIEWERS, OK))),
+        # A form for Beta's campaign: Alpha's managers are not offered it (422 naming it).
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (POLICY_VIEWERS, FILTER), (OVERRIDES_BETA, DO)),
+            body=webform_form,
+            changes=True,
+            field="campaign",
+        ),
+    ],
+    "webforms:detail": [Case("GET", reads(OVERRIDES_BETA), path=the_form, setup=beta_form)],
+    "webforms:edit": [
+        Case("GET", reads(OVERRIDES_BETA), path=the_form, setup=beta_form),
+        Case(
+            "POST",
+            writes(OVERRIDES_BETA),
+            path=the_form,
+            setup=beta_form,
+            body=webform_form,
+            changes=True,
+        ),
+    ],
+    "webforms:pause": [
+        Case("POST", writes(OVERRIDES_BETA), path=the_form, setup=beta_form, changes=True)
+    ],
+    "webforms:delete": [
+        Case("POST", writes(OVERRIDES_BETA), path=the_form, setup=beta_form, changes=True)
+    ],
+    # The public doors: the same for everyone, signed in or not.
+    "webforms_public:form": [
+        Case("GET", roles((EVERYONE, OK)), path=the_form_key, setup=beta_form, anonymous=200),
+        # A submission without the required email: 422 naming it, to everyone alike.
+        Case(
+            "POST",
+            roles((EVERYONE, FILTER)),
+            path=the_form_key,
+            setup=beta_form,
+            body=lambda beta: {"first_name": "Bea"},
+            field="email",
+            anonymous=422,
+        ),
+    ],
+    "webforms_public:script": [
+        Case("GET", roles((EVERYONE, OK)), path=the_form_key, setup=beta_form, anonymous=200)
+    ],
 }
 
 
