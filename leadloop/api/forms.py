@@ -23,7 +23,7 @@ from leadloop.campaigns.models import Campaign
 from leadloop.lib.errors import NotPermitted
 from leadloop.webforms.models import Form
 from leadloop.webforms.rules import MAX_FIELDS, MAX_ORIGINS
-from leadloop.webforms.selectors import manageable_forms, may_manage_forms, stats
+from leadloop.webforms.selectors import manageable_forms, may_manage_forms, stats, with_counts
 from leadloop.webforms.services import create_form, delete_form, update_form
 
 router = Router(tags=["forms"])
@@ -169,7 +169,9 @@ def create(request: HttpRequest, body: FormIn) -> Any:
 @router.get("", response={200: list[FormOut], **ERRORS}, summary="Web forms you manage")
 def list_forms(request: HttpRequest) -> Any:
     user = _manager(request)
-    return [form_json(request, f) for f in manageable_forms(user).order_by("name", "pk")]
+    return [
+        form_json(request, f) for f in with_counts(manageable_forms(user)).order_by("name", "pk")
+    ]
 
 
 @router.get("/{form_id}", response={200: FormOut, **ERRORS}, summary="One web form")

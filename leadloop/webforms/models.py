@@ -18,8 +18,11 @@ class Form(models.Model):
 
     `fields` is a list of {"name", "label", "required"}: a name is a lead field
     (`email`) or a custom attribute (`attributes.budget`); `rules.parse_fields`
-    checks it. The counters are updated with F() increments, so concurrent
-    submissions never lose one.
+    checks it. Views and refusals are counters updated with F() increments in
+    their own statement, so concurrent requests never lose one; accepted
+    submissions are counted from their rows (a counter on this row, updated in
+    the intake's transaction, would make every submission of the form wait for
+    the others and deadlock with the intake's locks on PostgreSQL).
     """
 
     campaign = models.ForeignKey(
@@ -44,8 +47,6 @@ class Form(models.Model):
     updated_at = models.DateTimeField()
 
     views = models.PositiveBigIntegerField(default=0)
-    submissions = models.PositiveBigIntegerField(default=0)
-    leads_created = models.PositiveBigIntegerField(default=0)
     spam_honeypot = models.PositiveBigIntegerField(default=0)
     spam_too_fast = models.PositiveBigIntegerField(default=0)
     spam_bad_stamp = models.PositiveBigIntegerField(default=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
@@ -93,12 +93,28 @@ class FormStats:
         }
 
 
+def with_counts(forms: QuerySet[Form]) -> QuerySet[Form]:
+    """Each form with its accepted submissions and the leads they created, counted."""
+    return forms.annotate(
+        n_submissions=Count("submission_rows"),
+        n_created=Count("submission_rows", filter=Q(submission_rows__created_lead=True)),
+    )
+
+
 def stats(form: Form) -> FormStats:
+    """Its numbers; counted from its submissions unless `with_counts` already did."""
+    submissions = getattr(form, "n_submissions", None)
+    created = getattr(form, "n_created", None)
+    if submissions is None or created is None:
+        counts = Submission.objects.filter(form=form).aggregate(
+            n=Count("pk"), created=Count("pk", filter=Q(created_lead=True))
+        )
+        submissions, created = counts["n"], counts["created"]
     return FormStats(
         views=form.views,
-        submissions=form.submissions,
-        leads_created=form.leads_created,
-        conversion=conversion(form.submissions, form.views),
+        submissions=submissions,
+        leads_created=created,
+        conversion=conversion(submissions, form.views),
         spam={reason.value: getattr(form, REJECTION_COLUMNS[reason.value]) for reason in Rejection},
     )
 

@@ -139,7 +139,7 @@ def record_submission(
     utm: Mapping[str, str],
     referrer: str,
 ) -> Submission:
-    """The submission's row and the form's counters, in the caller's transaction."""
+    """The submission's row (its form counts them), in the caller's transaction."""
     assert transaction.get_connection().in_atomic_block, "record_submission needs a transaction"
     row = Submission.objects.create(
         form=form,
@@ -151,9 +151,5 @@ def record_submission(
         consented_at=consented_at,
         tracking=dict(utm),
         referrer=referrer,
-    )
-    Form.objects.filter(pk=form.pk).update(
-        submissions=F("submissions") + 1,
-        leads_created=F("leads_created") + (1 if created else 0),
     )
     return row

@@ -25,6 +25,7 @@ from leadloop.webforms.selectors import (
     may_manage_forms,
     recent_submissions,
     stats,
+    with_counts,
 )
 from leadloop.webforms.services import create_form, delete_form, update_form
 
@@ -44,7 +45,9 @@ def _form(user: User, form_id: int) -> Form:
 @page
 def form_list(request: HttpRequest) -> HttpResponse:
     user = _manager(request)
-    rows = [(form, stats(form)) for form in manageable_forms(user).order_by("name", "pk")]
+    rows = [
+        (form, stats(form)) for form in with_counts(manageable_forms(user)).order_by("name", "pk")
+    ]
     return render(request, "webforms/list.html", {"rows": rows})
 
 

@@ -17,6 +17,7 @@ from leadloop.sla.models import SlaClock
 from leadloop.testing import NOW, World, make_lead
 from leadloop.web.webforms import public
 from leadloop.webforms.models import Form, Submission
+from leadloop.webforms.selectors import stats
 from leadloop.webforms.services import update_form
 from leadloop.webforms.stamps import make_stamp
 from leadloop.webforms.tests.conftest import make_form
@@ -64,10 +65,15 @@ def post_json(client: Client, form: Form, data: dict[str, Any], **headers: Any) 
 
 
 def counters(form: Form) -> dict[str, int]:
+    """The form's non-zero numbers, as its owner sees them."""
     form.refresh_from_db()
-    names = ["views", "submissions", "leads_created"]
-    names += [f.name for f in Form._meta.get_fields() if f.name.startswith("spam_")]
-    return {name: getattr(form, name) for name in names if getattr(form, name)}
+    numbers = stats(form)
+    found = {
+        "views": numbers.views,
+        "submissions": numbers.submissions,
+        "leads_created": numbers.leads_created,
+    } | {f"spam_{reason}": n for reason, n in numbers.spam.items()}
+    return {name: n for name, n in found.items() if n}
 
 
 def test_hosted_page_is_framed_only_by_the_allowed_origins(form: Form) -> None:
