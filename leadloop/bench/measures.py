@@ -27,6 +27,8 @@ from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead
 from leadloop.lifecycle.intake import create_lead
 from leadloop.lifecycle.transitions import lead_transition
+from leadloop.webforms.services import create_form
+from leadloop.webforms.stamps import make_stamp
 
 SCRATCH_TABLE = "bench_copy"
 COPY_RUNS = 3
@@ -197,6 +199,10 @@ def seed(*, leads: int, seed: int, progress: bool) -> dict[str, Any]:
 # ---------------------------------------------------------------- API set-up
 
 
+# The web form the bench posts to: the API intake's fields.
+BENCH_FORM_FIELDS = ["first_name", "last_name", "company", "country", "title", "industry"]
+
+
 def prepare_api() -> dict[str, Any]:
     """Statistics, an API token and a campaign for the HTTP load.
 
@@ -214,7 +220,22 @@ def prepare_api() -> dict[str, Any]:
     if campaign is None:
         raise ImproperlyConfigured("the seeded database has no active campaign")
     _, secret = create_token(user=user, now=timezone.now(), name="leadloop bench")
+    form = create_form(
+        actor=user,
+        campaign=campaign,
+        name=f"leadloop bench {time.time_ns()}",
+        fields=[
+            *BENCH_FORM_FIELDS[:2],
+            {"name": "email", "required": True},
+            *BENCH_FORM_FIELDS[2:],
+        ],
+        now=timezone.now(),
+    )
     return {
+        "form_key": form.key,
+        # Made a minute "ago" in this process, with the server's SECRET_KEY: a person's
+        # fill time, so the form's whole path is measured (the stamp check included).
+        "form_stamp": make_stamp(form.key, now=time.time() - 60),
         "token": secret,
         "user": user.username,
         "role": user.role,

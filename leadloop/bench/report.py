@@ -188,6 +188,7 @@ def build_figures(
     """The report's rows, from what the parts measured."""
     intake, bare_post = api["phases"]["intake"], api["phases"]["bare_post"]
     listing, bare_get = api["phases"]["list"], api["phases"]["bare_get"]
+    form = api["phases"]["form_intake"]
     service, raw = transitions["service"], transitions["baseline"]
     rss = api["rss"]
     return [
@@ -213,6 +214,24 @@ def build_figures(
             "API intake p99",
             "ms",
             intake["p99_ms"],
+            bare_post["p99_ms"],
+            "bare endpoint, POST",
+            Target("< 50 ms", "max_value", 50),
+        ),
+        Figure(
+            "form_intake_rps",
+            "Web form intake (POST /f/{key}, JSON)",
+            "req/s",
+            form["rps"],
+            bare_post["rps"],
+            "bare endpoint, POST",
+            Target("≥ 0.6x bare", "min_ratio", 0.6),
+        ),
+        Figure(
+            "form_intake_p99_ms",
+            "Web form intake p99",
+            "ms",
+            form["p99_ms"],
             bare_post["p99_ms"],
             "bare endpoint, POST",
             Target("< 50 ms", "max_value", 50),

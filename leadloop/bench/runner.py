@@ -138,6 +138,9 @@ def child_env(database_url: str) -> dict[str, str]:
         CONN_MAX_AGE="600",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # One client address sends every request: the forms' limits would measure themselves.
+        FORMS_RATE_PER_ADDRESS="off",
+        FORMS_RATE_PER_FORM="off",
     )
     if not database_url.startswith("sqlite") and not env.get("REDIS_URL"):
         # PostgreSQL needs a named task queue (leadloop.tick.checks); the
@@ -345,6 +348,12 @@ def measure_api(
             }
         ).encode()
 
+    def form_body() -> bytes:
+        """The same person fields as the API intake, to the form, with its page stamp."""
+        fields = json.loads(intake_body())
+        fields.pop("campaign")
+        return json.dumps(fields | {"_stamp": api["form_stamp"]}).encode()
+
     auth = {"Authorization": f"Bearer {api['token']}"}
     json_headers = {"Content-Type": "application/json"}
     with gunicorn(env, workers=options.workers, log_path=workdir / "gunicorn.log") as server:
@@ -362,6 +371,15 @@ def measure_api(
                 expect=201,
                 body=intake_body,
                 headers=auth | json_headers,
+            ),
+            # A public web form's intake (leadloop.web.webforms.public), JSON as the snippet
+            # sends it: the spam checks, then the same create_lead and a submission row.
+            Phase(
+                "form_intake",
+                "POST",
+                f"{base}/f/{api['form_key']}",
+                body=form_body,
+                headers=json_headers | {"Accept": "application/json"},
             ),
         ]
         # Warm up: imports, first connections, caches; not counted.

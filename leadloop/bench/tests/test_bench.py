@@ -22,6 +22,8 @@ FIGURES = {
     "api_intake_rps",
     "api_intake_p50_ms",
     "api_intake_p99_ms",
+    "form_intake_rps",
+    "form_intake_p99_ms",
     "api_list_rps",
     "api_list_p50_ms",
     "api_list_p99_ms",
