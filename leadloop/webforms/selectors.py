@@ -10,6 +10,7 @@ from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.selectors import has_role, managed_team_ids
 from leadloop.campaigns.models import Campaign
+from leadloop.leads.selectors import visible_leads
 from leadloop.webforms.choices import REJECTION_COLUMNS, Rejection
 from leadloop.webforms.models import Form, Submission
 from leadloop.webforms.rules import conversion
@@ -119,9 +120,11 @@ def stats(form: Form) -> FormStats:
     )
 
 
-def recent_submissions(form: Form, *, limit: int = 50) -> QuerySet[Submission]:
+def recent_submissions(form: Form, *, reader: User, limit: int = 50) -> QuerySet[Submission]:
+    """The latest submissions whose leads the reader may see (a sales manager manages her
+    pair's forms but sees a lead only once it is handed to her team)."""
     return (
-        Submission.objects.filter(form=form)
+        Submission.objects.filter(form=form, lead__in=visible_leads(reader).values("pk"))
         .select_related("lead")
         .order_by("-submitted_at", "-pk")[:limit]
     )

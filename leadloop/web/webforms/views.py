@@ -18,6 +18,7 @@ from leadloop.lib.errors import NotPermitted
 from leadloop.lib.pages import current_user, page
 from leadloop.web.webforms.forms import FormEditor
 from leadloop.web.webforms.snippets import snippets
+from leadloop.webforms.choices import Rejection
 from leadloop.webforms.models import Form
 from leadloop.webforms.selectors import (
     campaigns_for_forms,
@@ -113,11 +114,13 @@ def form_detail(request: HttpRequest, form_id: int) -> HttpResponse:
     user = _manager(request)
     form = _form(user, form_id)
     base = request.build_absolute_uri("/").rstrip("/")
+    numbers = stats(form)
     context = {
         "form": form,
-        "stats": stats(form),
+        "stats": numbers,
+        "spam_rows": [(r.value, r.label, numbers.spam[r.value]) for r in Rejection],
         "snippets": snippets(form, base),
-        "submissions": recent_submissions(form),
+        "submissions": recent_submissions(form, reader=user),
         "page_url": f"{base}/f/{form.key}",
     }
     return render(request, "webforms/detail.html", context)

@@ -160,3 +160,27 @@ def test_the_web_pages_create_show_pause_and_delete_a_form(world: World) -> None
     assert not Form.objects.exists()
     # The consent record stays, with the lead.
     assert Submission.objects.get().consent_text == "Contact me."
+
+
+def test_a_sales_manager_sees_the_numbers_but_not_leads_not_yet_handed_to_her_team(
+    world: World,
+) -> None:
+    form = Form.objects.get(
+        pk=api(world, world.marketing, "POST", "/forms", body(world, consent_text="")).json()["id"]
+    )
+    Client().post(
+        f"/f/{form.key}",
+        {
+            "first_name": "Grace",
+            "email": "grace@navy.example",
+            "_stamp": make_stamp(form.key, now=0),
+        },
+        HTTP_ORIGIN="https://www.example.com",
+    )
+    lead = Lead.objects.get()
+    link = f'href="/leads/{lead.pk}/"'
+    tele = client_for(world.a.tele_manager).get(f"/forms/{form.pk}/").content.decode()
+    sales = client_for(world.a.sales_manager).get(f"/forms/{form.pk}/").content.decode()
+    assert link in tele and "Grace" in tele
+    assert link not in sales and "Grace" not in sales
+    assert 'data-stat="submissions">1<' in sales
