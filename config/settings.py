@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "leadloop.followup",
     "leadloop.notifications",
     "leadloop.imports",
+    "leadloop.webhooks",
     "leadloop.lifecycle",
     "leadloop.tick",
     "leadloop.reports",
@@ -357,3 +358,8 @@ else:
 # Leads are assigned and timed in the team's own zone; this is only the
 # zone of users who have not picked one.
 LEADLOOP_DEFAULT_TIMEZONE = env_str("LEADLOOP_DEFAULT_TIMEZONE", "Europe/Berlin")
+
+# Webhooks (leadloop.webhooks): endpoints on loopback, private, link-local or
+# reserved addresses are refused, at registration and on every delivery after
+# DNS resolution, unless this is on (tests and local set-ups turn it on).
+LEADLOOP_WEBHOOKS_ALLOW_PRIVATE = env_bool("LEADLOOP_WEBHOOKS_ALLOW_PRIVATE", False)
