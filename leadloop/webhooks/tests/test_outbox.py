@@ -68,10 +68,17 @@ def test_a_rolled_back_change_leaves_no_message(world: World) -> None:
     endpoint(world, ["*"])
     lead = make_lead(world.a, owner=world.a.inside)
     before = Delivery.objects.count()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        lead_transition(lead=lead, action="start_work", actor=world.a.inside, now=NOW)
-        assert Delivery.objects.count() > before
-        raise RuntimeError("the caller fails after the action")
+    written = []
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            lead_transition(lead=lead, action="start_work", actor=world.a.inside, now=NOW)
+            written.append(Delivery.objects.count())
+            raise RuntimeError("the caller fails after the action")
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
+    assert written[0] > before
     assert Delivery.objects.count() == before
     assert not LeadEvent.objects.filter(lead=lead, action="start_work").exists()
 
