@@ -294,6 +294,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # huey logs every task run at INFO; the tick logs its own one-line summary.
         "huey": {"level": env_str("HUEY_LOG_LEVEL", "WARNING")},
+        # httpx logs every webhook request at INFO; failed attempts log their own line.
+        "httpx": {"level": "WARNING"},
     },
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ class Receiver:
     accepted: dict[str, Any] = field(default_factory=dict)  # webhook-id -> body, dedup'd
     bad_signatures: int = 0
     port: int = 0
+    # Seconds to wait before answering each request (a slow receiver).
+    delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -31,6 +34,8 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     def handle(self, headers: dict[str, str], body: bytes) -> int:
+        if self.delay:
+            time.sleep(self.delay)
         with self.lock:
             status = self.script.pop(0) if self.script else 200
             verified: Any = None
