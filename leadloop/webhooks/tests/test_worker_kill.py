@@ -77,7 +77,7 @@ def test_kill_9_mid_delivery_then_restart_delivers_everything_once(
         # The killed worker's claims run out; a restarted worker sends the rest.
         later = iso_utc(timezone.now() + timedelta(minutes=15))
         restarted = deliver(tmp_path, "--now", later)
-        out, err = restarted.communicate(timeout=180)
+        _out, err = restarted.communicate(timeout=180)
         assert restarted.returncode == 0, err
     assert not Delivery.objects.exclude(state=DeliveryState.DELIVERED).exists()
     ids = set(Delivery.objects.values_list("message_id", flat=True))
