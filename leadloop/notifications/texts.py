@@ -115,7 +115,7 @@ def render(n: Notification) -> Text:
             f"Webhook endpoint disabled: {data.get('url', '')}",
             f"leadloop stopped sending to {data.get('url', '')}: {data.get('reason', '')}. "
             "Its messages wait; fix the receiver, turn the endpoint on again and resend.",
-            reverse("web:webhook_detail", args=[data["endpoint"]]) if data.get("endpoint") else url,
+            reverse("webhooks:detail", args=[data["endpoint"]]) if data.get("endpoint") else url,
         )
     return Text(str(n.get_kind_display()), "", url)
 
