@@ -110,3 +110,19 @@ def test_the_delivery_log_resend_and_test_event(world: World) -> None:
     )
     assert failed.status_code == 202
     assert failed.json() == {"queued": 0}
+
+
+def test_the_body_shows_the_lead_as_the_api_does(world: World) -> None:
+    with running(Receiver()) as receiver:
+        created = api(
+            world, world.admin, "POST", "/webhooks", {"url": receiver.url, "events": ["*"]}
+        ).json()
+        receiver.secret = created["secret"]
+        lead = make_lead(world.a, owner=world.a.inside)
+        webhooks.deliver_due(now=timezone.now())
+    from_api = api(world, world.admin, "GET", f"/leads/{lead.pk}").json()
+    sent = next(r["json"] for r in receiver.requests if r["json"]["type"] == "lead.created")
+    assert sent["data"]["lead"] == {k: from_api[k] for k in sent["data"]["lead"]}
+    assert sent["data"]["event"] == next(
+        e for e in from_api["events"] if e["id"] == sent["data"]["event"]["id"]
+    )
