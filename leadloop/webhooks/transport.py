@@ -94,7 +94,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
             ) as response,
         ):
             kept = b""
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_bytes(chunk_size=RESPONSE_KEPT):
                 kept += chunk
                 if len(kept) >= RESPONSE_KEPT:
                     break

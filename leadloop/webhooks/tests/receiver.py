@@ -21,6 +21,8 @@ class Receiver:
     # Status codes to answer, in turn; 200 once they run out.
     script: list[int] = field(default_factory=list)
     headers_out: dict[str, str] = field(default_factory=dict)
+    # An answer body instead of the default small JSON.
+    body_out: bytes = b""
     requests: list[dict[str, Any]] = field(default_factory=list)
     accepted: dict[str, Any] = field(default_factory=dict)  # webhook-id -> body, dedup'd
     bad_signatures: int = 0
@@ -60,7 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
         status = self.receiver.handle(headers, body)
-        payload = json.dumps({"status": status}).encode()
+        payload = self.receiver.body_out or json.dumps({"status": status}).encode()
         self.send_response(status)
         for name, value in self.receiver.headers_out.items():
             self.send_header(name, value)

@@ -74,3 +74,15 @@ def test_only_http_and_https(world: World, settings) -> None:
         create_endpoint(
             url="gopher://127.0.0.1/x", events=["*"], owner=world.admin, team=None, now=NOW
         )
+
+
+def test_no_more_of_an_answer_is_kept_than_a_kibibyte(world: World) -> None:
+    with running(Receiver(body_out=b"x" * 200_000)) as receiver:
+        endpoint, receiver.secret = create_endpoint(
+            url=receiver.url, events=["lead.created"], owner=world.admin, team=None, now=NOW
+        )
+        make_lead(world.a, owner=world.a.inside)
+        webhooks.deliver_due(now=NOW)
+    attempt = DeliveryAttempt.objects.get(delivery__endpoint=endpoint)
+    assert attempt.status_code == 200
+    assert attempt.response == "x" * 1024
