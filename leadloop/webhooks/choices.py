@@ -20,7 +20,10 @@ class EventType(models.TextChoices):
     LEAD_SUBMITTED_AGAIN = "lead.submitted_again", "A known person submitted again"
     LEAD_RETURNED = "lead.returned", "A closed lead's person asked again"
     LEAD_ASSIGNED = "lead.assigned", "A lead was assigned"
-    LEAD_STAGE_CHANGED = "lead.stage_changed", "A lead changed stage (except hand-offs)"
+    LEAD_STAGE_CHANGED = (
+        "lead.stage_changed",
+        "A lead changed stage (not a hand-off or sales feedback)",
+    )
     LEAD_HANDED_OFF = "lead.handed_off", "A lead was handed off to sales"
     LEAD_FEEDBACK_RECORDED = "lead.feedback_recorded", "Feedback was recorded on a lead"
     LEAD_ACTIVITY_LOGGED = "lead.activity_logged", "A call, email, meeting or note was logged"

@@ -15,7 +15,9 @@ class EndpointForm(forms.Form):
     url = forms.CharField(
         max_length=500,
         label="URL",
-        widget=forms.URLInput(attrs={"placeholder": "https://example.com/leadloop-hook"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "https://example.com/leadloop-hook", "inputmode": "url"}
+        ),
     )
     all_events = forms.BooleanField(required=False, label="Every event type (*)")
     events = forms.MultipleChoiceField(
