@@ -118,6 +118,7 @@ def resend_failed(endpoint: Endpoint, *, since: datetime, now: datetime) -> int:
 
 
 def _send_on_commit(ids: list[int] | None = None) -> None:
+    # Imported here: the tasks module imports this one (the task calls deliver_due).
     from leadloop.lifecycle.tasks import deliver_webhooks
 
     transaction.on_commit(lambda: deliver_webhooks(ids))
