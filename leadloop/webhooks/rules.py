@@ -30,7 +30,8 @@ SCHEDULE = (
     timedelta(hours=24),
 )
 MAX_ATTEMPTS = len(SCHEDULE)
-# A retry comes up to this share of its delay early or late, so that many
+# A retry comes up to this share of its delay late (never early: the schedule,
+# and the 3 days before an endpoint is disabled, are minimums), so that many
 # deliveries failing together do not all come back in the same second.
 JITTER = 0.1
 # An endpoint that has failed every attempt for this long is disabled.
@@ -116,7 +117,7 @@ def retry_delay(attempts: int, *, rng: random.Random | None = None) -> timedelta
         return None
     base = SCHEDULE[attempts]
     spread = base.total_seconds() * JITTER
-    jitter = (rng or random).uniform(-spread, spread) if spread else 0.0
+    jitter = (rng or random).uniform(0, spread) if spread else 0.0
     return base + timedelta(seconds=jitter)
 
 
