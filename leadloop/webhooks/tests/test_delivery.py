@@ -14,6 +14,7 @@ from leadloop.lifecycle.transitions import lead_transition
 from leadloop.notifications.choices import NotificationKind
 from leadloop.notifications.models import Notification
 from leadloop.testing import NOW, World, make_lead
+from leadloop.tick.services import run_tick
 from leadloop.webhooks.choices import DeliveryState
 from leadloop.webhooks.models import Delivery, DeliveryAttempt, Endpoint
 from leadloop.webhooks.rules import FAILING_LIMIT
@@ -190,3 +191,14 @@ def test_failed_messages_since_a_time_are_sent_again(world, receiver):
     assert count == 1
     webhooks.deliver_due(now=NOW)
     assert Delivery.objects.get(endpoint=endpoint).state == DeliveryState.DELIVERED
+
+
+def test_the_tick_sends_retries_when_they_are_due(world, receiver):
+    register(world, receiver, ["lead.created"])
+    receiver.script = [500]
+    make_lead(world.a, owner=world.a.inside)
+    first = run_tick(now=NOW)
+    assert (first.webhooks.sent, first.webhooks.delivered) == (1, 0)
+    later = run_tick(now=NOW + timedelta(minutes=1))
+    assert (later.webhooks.sent, later.webhooks.delivered) == (1, 1)
+    assert later.as_dict()["webhooks_delivered"] == 1
