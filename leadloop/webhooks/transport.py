@@ -52,7 +52,7 @@ def resolve(url: str) -> str:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
         raise Refused(f"{host} does not resolve ({exc})") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
