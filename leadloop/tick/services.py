@@ -20,6 +20,7 @@ from leadloop.lifecycle.followup_sweep import FollowupResult, run_followup
 from leadloop.lifecycle.sla_sweep import SweepResult, sla_sweep
 from leadloop.lifecycle.webhooks import DeliveryResult, deliver_due
 from leadloop.notifications.delivery import deliver_queued_emails, send_digests
+from leadloop.webhooks.services import purge_delivered
 
 log = logging.getLogger("leadloop.tick")
 
@@ -37,6 +38,7 @@ class TickResult:
     digests: int = 0
     idempotency_purged: int = 0
     webhooks: DeliveryResult = field(default_factory=DeliveryResult)
+    webhook_log_purged: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class TickResult:
             "digests": self.digests,
             "idempotency_purged": self.idempotency_purged,
             **{f"webhooks_{k}": v for k, v in self.webhooks.as_dict().items()},
+            "webhook_log_purged": self.webhook_log_purged,
         }
 
 
@@ -63,5 +66,6 @@ def run_tick(*, now: datetime) -> TickResult:
     # Webhook messages due by now: retries, and whatever a stopped worker left
     # (new ones go out on commit). Sent outside any transaction.
     result.webhooks = deliver_due(now=now, limit=WEBHOOKS_PER_TICK)
+    result.webhook_log_purged = purge_delivered(now=now)
     log.info("tick", extra=result.as_dict())
     return result

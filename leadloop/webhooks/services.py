@@ -36,6 +36,9 @@ from leadloop.webhooks.rules import (
 )
 from leadloop.webhooks.selectors import forget_subscriptions, subscriptions
 
+# How long a delivered message stays in the log, and how many go per purge.
+LOG_KEPT = timedelta(days=30)
+PURGE_BATCH = 10_000
 # How many messages one claim takes; each is held long enough to be sent
 # after all those before it timed out.
 CLAIM_BATCH = 50
@@ -386,3 +389,19 @@ def resend_failed(endpoint: Endpoint, *, since: datetime, now: datetime) -> int:
     return Delivery.objects.filter(
         endpoint=endpoint, state=DeliveryState.FAILED, created_at__gte=since
     ).update(state=DeliveryState.PENDING, next_attempt_at=now, claimed_until=None, attempts=0)
+
+
+def purge_delivered(*, now: datetime, limit: int = PURGE_BATCH) -> int:
+    """Delivered messages past the log's window go, with their attempts; failed and
+    pending ones stay until they are delivered or their endpoint is deleted."""
+    old = list(
+        Delivery.objects.filter(
+            state=DeliveryState.DELIVERED, delivered_at__lt=now - LOG_KEPT
+        ).values_list("pk", flat=True)[:limit]
+    )
+    if not old:
+        return 0
+    with transaction.atomic():
+        DeliveryAttempt.objects.filter(delivery_id__in=old).delete()
+        Delivery.objects.filter(pk__in=old).delete()
+    return len(old)

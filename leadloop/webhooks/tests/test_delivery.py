@@ -202,3 +202,19 @@ def test_the_tick_sends_retries_when_they_are_due(world, receiver):
     later = run_tick(now=NOW + timedelta(minutes=1))
     assert (later.webhooks.sent, later.webhooks.delivered) == (1, 1)
     assert later.as_dict()["webhooks_delivered"] == 1
+
+
+def test_delivered_messages_leave_the_log_after_thirty_days(world, receiver):
+    register(world, receiver, ["lead.created"])
+    make_lead(world.a, owner=world.a.inside)
+    make_lead(world.a, owner=world.a.inside)
+    receiver.script = [200, 500]
+    webhooks.deliver_due(now=NOW)
+    assert run_tick(now=NOW + timedelta(days=29)).webhook_log_purged == 0
+    # Day 31: the message delivered at once goes; the retry, delivered by the tick of
+    # day 29, stays with both its attempts.
+    assert run_tick(now=NOW + timedelta(days=31)).webhook_log_purged == 1
+    [left] = Delivery.objects.all()
+    assert left.state == DeliveryState.DELIVERED
+    assert DeliveryAttempt.objects.filter(delivery=left).count() == 2
+    assert DeliveryAttempt.objects.count() == 2
