@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
+from leadloop.lifecycle import webhooks
 from leadloop.testing import World, make_lead
 from leadloop.tick.tests.test_worker import queue, wait_for
 from leadloop.webhooks.models import Delivery
@@ -40,3 +41,18 @@ def test_a_committed_event_is_sent_by_the_worker(queue: str, tworld: World) -> N
     [body] = receiver.accepted.values()
     assert body["data"]["lead"]["id"] == lead.pk
     assert Delivery.objects.get(lead=lead).state == "delivered"
+
+
+def test_a_burst_of_commits_wakes_the_worker_once_and_once_after(
+    queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhooks, "_wakes", {"last": -10.0, "trailing": -10.0})
+    for _ in range(5):
+        webhooks._wake_worker(None)
+    # One task now, one for the end of the window (huey queues it with its eta); not five.
+    tasks = HUEY.pending()
+    assert len(tasks) == 2
+    assert sorted(task.eta is not None for task in tasks) == [False, True]
+    # A test event someone waits for is never held back.
+    webhooks._wake_worker([1])
+    assert HUEY.pending_count() == 3
