@@ -31,6 +31,13 @@ def _imports_dir(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Non
     settings.IMPORTS_DIR = tmp_path_factory.mktemp("imports")
 
 
+@pytest.fixture(autouse=True)
+def _webhooks_to_local_receivers(settings: Any) -> None:
+    # Test receivers listen on 127.0.0.1; the tests of the address refusals turn
+    # this off again (leadloop/webhooks/tests/test_safety.py).
+    settings.LEADLOOP_WEBHOOKS_ALLOW_PRIVATE = True
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()

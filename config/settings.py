@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "leadloop.notifications",
     "leadloop.imports",
     "leadloop.webforms",
+    "leadloop.webhooks",
     "leadloop.lifecycle",
     "leadloop.tick",
     "leadloop.reports",
@@ -294,6 +295,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # huey logs every task run at INFO; the tick logs its own one-line summary.
         "huey": {"level": env_str("HUEY_LOG_LEVEL", "WARNING")},
+        # httpx logs every webhook request at INFO; failed attempts log their own line.
+        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -367,3 +370,7 @@ FORMS_RATE_PER_ADDRESS = env_str("FORMS_RATE_PER_ADDRESS", "20/min")
 FORMS_RATE_PER_FORM = env_str("FORMS_RATE_PER_FORM", "600/min")
 FORMS_MIN_FILL_SECONDS = float(env_str("FORMS_MIN_FILL_SECONDS", "3"))
 FORMS_STAMP_MAX_AGE_HOURS = env_int("FORMS_STAMP_MAX_AGE_HOURS", 24)
+# Webhooks (leadloop.webhooks): endpoints on loopback, private, link-local or
+# reserved addresses are refused, at registration and on every delivery after
+# DNS resolution, unless this is on (tests and local set-ups turn it on).
+LEADLOOP_WEBHOOKS_ALLOW_PRIVATE = env_bool("LEADLOOP_WEBHOOKS_ALLOW_PRIVATE", False)

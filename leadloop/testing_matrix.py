@@ -650,3 +650,48 @@ def _baselines(
                 )
                 out[(key, index, role)] = door.content(response)
     return out
+
+
+# ---------------------------------------------------------------- webhooks
+
+# Endpoints carry the whole organisation's lead data to other systems: admins only.
+WEBHOOK_ADMINS = frozenset({"admin"})
+
+
+def beta_endpoint(beta: Beta) -> None:
+    """A webhook endpoint for Beta's team, with a failed message in its log."""
+    from leadloop.webhooks.models import Delivery, DeliveryAttempt, Endpoint
+    from leadloop.webhooks.secrets import new_secret, seal
+
+    endpoint = Endpoint.objects.create(
+        team=beta.side.tele,
+        owner=beta.world.admin,
+        url="https://hooks.betacorp.example/in",
+        description="Beta warehouse",
+        event_types="*",
+        secret=seal(new_secret()),
+        created_at=PINNED,
+        updated_at=PINNED,
+    )
+    delivery = Delivery.objects.create(
+        endpoint=endpoint,
+        event_type="webhook.test",
+        data={"test": True},
+        state="failed",
+        attempts=10,
+        next_attempt_at=PINNED,
+        created_at=PINNED,
+    )
+    DeliveryAttempt.objects.create(
+        delivery=delivery, at=PINNED, status_code=500, response="Beta receiver down"
+    )
+    beta.made["endpoint"] = endpoint
+    beta.made["delivery"] = delivery
+
+
+def the_endpoint(beta: Beta) -> Mapping[str, Any]:
+    return {"endpoint_id": beta.made["endpoint"].pk}
+
+
+def the_delivery(beta: Beta) -> Mapping[str, Any]:
+    return {"endpoint_id": beta.made["endpoint"].pk, "delivery_id": beta.made["delivery"].pk}

@@ -33,6 +33,7 @@ from leadloop.api.qualification import router as handoff
 from leadloop.api.schemas import CheckedJsonParser, UtcJsonRenderer
 from leadloop.api.teams import router as accounts
 from leadloop.api.throttling import PerAddress, PerToken
+from leadloop.api.webhooks import router as webhooks
 from leadloop.api.workspace import router as workspace
 from leadloop.leads.states import TransitionNotAllowed
 from leadloop.lib.errors import Conflict, LeadClaimed, NotPermitted
@@ -167,3 +168,4 @@ api.add_router("/notifications", notifications)
 api.add_router("/followup", followup)
 api.add_router("/imports", imports)
 api.add_router("/forms", forms)
+api.add_router("/webhooks", webhooks)

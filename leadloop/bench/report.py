@@ -16,7 +16,7 @@ TARGET_LEADS = 100_000
 @dataclass(frozen=True)
 class Target:
     text: str
-    kind: Literal["min_ratio", "max_value", "min_value"]
+    kind: Literal["min_ratio", "max_value", "min_value", "max_over_baseline"]
     threshold: float
     min_leads: int = TARGET_LEADS
     postgresql_only: bool = True
@@ -29,6 +29,8 @@ class Target:
             return value < self.threshold
         if self.kind == "min_value":
             return value >= self.threshold
+        if self.kind == "max_over_baseline":
+            return None if ratio is None else value - value / ratio <= self.threshold
         return None if ratio is None else ratio >= self.threshold
 
     def as_json(self) -> dict[str, Any]:
@@ -97,6 +99,33 @@ def sweep_figures(sweep: dict[str, Any] | None) -> list[Figure]:
             if at_scale
             else None,
         )
+    ]
+
+
+def webhook_figures(hooks: dict[str, Any] | None) -> list[Figure]:
+    """Webhook deliveries against bare POSTs to the same receiver, and a transition
+    with an endpoint that wants it against one with none (leadloop.bench.webhooks)."""
+    if not hooks:
+        return []
+    outbox = hooks["outbox"]
+    return [
+        Figure(
+            "webhook_deliveries_per_s",
+            f"Webhook deliveries, {hooks['messages']:,} queued, local receiver",
+            "msg/s",
+            hooks["per_s"],
+            hooks["baseline_per_s"],
+            "bare POSTs of the same bodies, a connection each",
+        ),
+        Figure(
+            "outbox_transition_p50_ms",
+            "Transition p50 with a webhook endpoint (outbox written)",
+            "ms",
+            outbox["with_endpoint"]["p50_ms"],
+            outbox["without_endpoint"]["p50_ms"],
+            "the same transition without an endpoint",
+            Target("≤ +1 ms", "max_over_baseline", 1.0),
+        ),
     ]
 
 
@@ -184,6 +213,7 @@ def build_figures(
     reports: dict[str, Any] | None = None,
     imported: dict[str, Any] | None = None,
     exported: dict[str, Any] | None = None,
+    hooks: dict[str, Any] | None = None,
 ) -> list[Figure]:
     """The report's rows, from what the parts measured."""
     intake, bare_post = api["phases"]["intake"], api["phases"]["bare_post"]
@@ -312,6 +342,7 @@ def build_figures(
         ),
         *report_figures(reports),
         *transfer_figures(imported, exported),
+        *webhook_figures(hooks),
         *sweep_figures(sweep),
     ]
 
@@ -319,7 +350,7 @@ def build_figures(
 def _number(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    if unit in ("req/s", "rows/s"):
+    if unit in ("req/s", "rows/s", "msg/s"):
         return f"{value:,.0f} {unit}"
     if unit == "ms":
         return f"{value:,.2f} ms"

@@ -67,6 +67,7 @@ class Options:
     transitions: int = TRANSITIONS
     sweep_leads: int = SWEEP_LEADS
     import_rows: int = 100_000
+    webhook_events: int = 1_000
 
 
 @dataclass(frozen=True)
@@ -528,6 +529,22 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
                 f"export {exported['rows_per_s']:,.0f} rows/s of {exported['leads']:,} leads "
                 f"(raw {exported['baseline_rows_per_s']:,.0f} rows/s)"
             )
+            hooks = None
+            if options.webhook_events:
+                log(f"webhooks: {options.webhook_events:,} queued messages to a local receiver")
+                hooks = run_worker(
+                    "webhooks",
+                    env,
+                    "--events",
+                    str(options.webhook_events),
+                    "--count",
+                    str(options.transitions),
+                    log=log,
+                )
+                log(
+                    f"webhooks {hooks['per_s']:,.0f} msg/s (bare {hooks['baseline_per_s']:,.0f}); "
+                    f"outbox adds {hooks['outbox']['added_p50_ms']:.2f} ms to a transition's p50"
+                )
             sweep = None
             if options.sweep_leads:
                 # Last: it adds its open leads to the database the other parts measured.
@@ -551,6 +568,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
         reports=reports,
         imported=imported,
         exported=exported,
+        hooks=hooks,
     )
     finished = timezone.now()
     report = {
@@ -570,6 +588,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "transitions": options.transitions,
             "sweep_leads": options.sweep_leads,
             "import_rows": options.import_rows,
+            "webhook_events": options.webhook_events,
         },
         "figures": {f.name: f.as_json(vendor=info["vendor"], leads=options.leads) for f in figures},
         "details": {
@@ -582,6 +601,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "import": imported,
             "export": exported,
             "sweep": sweep,
+            "webhooks": hooks,
         },
         "warnings": _warnings(api, seed),
     }

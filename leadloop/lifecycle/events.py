@@ -3,7 +3,8 @@
 A builder returns an `EventSpec`: what happened, in JSON-ready data (times
 in UTC `Z`, money as strings). The actions turn specs into `LeadEvent` rows
 with `record`; the demo seeder turns the same specs into rows for its bulk
-load, and the SLA sweep writes the breach shape below in SQL. The history
+load, and the SLA sweep writes the breach shape below in SQL. `record`
+also writes the webhook outbox rows for its events, in the same transaction. The history
 is append-only: nothing here ever updates or deletes an event.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from leadloop.accounts.models import User
 from leadloop.leads.choices import EventKind
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lifecycle import webhooks
 from leadloop.lifecycle.effects import Move
 
 
@@ -105,8 +107,10 @@ def record(
 def record_each(
     pairs: Iterable[tuple[Lead | int, EventSpec]], *, at: datetime, actor: User | None
 ) -> list[LeadEvent]:
-    """Append events to several leads' histories, in one INSERT."""
-    return LeadEvent.objects.bulk_create(
+    """Append events to several leads' histories, in one INSERT, and the webhook
+    messages for them in the same transaction (`lifecycle.webhooks.queue`)."""
+    pairs = list(pairs)
+    written = LeadEvent.objects.bulk_create(
         LeadEvent(
             lead_id=lead if isinstance(lead, int) else lead.pk,
             kind=spec.kind,
@@ -120,3 +124,6 @@ def record_each(
         )
         for lead, spec in pairs
     )
+    leads = {lead.pk: lead for lead, _ in pairs if isinstance(lead, Lead)}
+    webhooks.queue(written, leads, now=at)
+    return written

@@ -40,8 +40,8 @@ from leadloop.imports.plan import Plan
 from leadloop.imports.reading import ReadError, open_table
 from leadloop.imports.services import default_team, file_path, plan_for
 from leadloop.lib.sheets import unneutral
-from leadloop.lib.times import utc
-from leadloop.lifecycle import import_batch
+from leadloop.lib.times import iso_utc, utc
+from leadloop.lifecycle import import_batch, webhooks
 from leadloop.lifecycle.import_batch import Context, Tally
 from leadloop.lifecycle.import_rows import Prepared, Problem, prepare
 from leadloop.lifecycle.read_ahead import read_ahead
@@ -283,10 +283,24 @@ def _run(
                 f"import {lead_import.pk} stopped after line {lead_import.last_line}; "
                 f"`leadloop import resume {lead_import.pk}` carries on from there"
             )
-    LeadImport.objects.filter(pk=lead_import.pk).update(
-        state=ImportState.DONE, finished_at=now, updated_at=now, bytes_read=F("bytes_total")
-    )
-    lead_import.refresh_from_db()
+    with transaction.atomic():
+        finished = (
+            LeadImport.objects.filter(pk=lead_import.pk)
+            .exclude(state=ImportState.DONE)
+            .update(
+                state=ImportState.DONE,
+                finished_at=now,
+                updated_at=now,
+                bytes_read=F("bytes_total"),
+            )
+        )
+        lead_import.refresh_from_db()
+        if finished:
+            # One webhook message per import, in the transaction that finishes it;
+            # the rows' own events (imported, duplicate, reopened) send none.
+            webhooks.queue_import_finished(
+                team_id=lead_import.team_id, data={"import": import_json(lead_import)}, now=now
+            )
     # Done: nothing reads the file again (the error file is kept with the problems).
     file_path(lead_import).unlink(missing_ok=True)
     log.info(
@@ -484,3 +498,24 @@ def _summary(lead_import: LeadImport, *, dry_run: bool, rows: int) -> ImportSumm
         rows=rows,
         message=lead_import.message,
     )
+
+
+def import_json(lead_import: LeadImport) -> dict[str, Any]:
+    """An import as a webhook tells of it: which file, what came of its rows."""
+    return {
+        "id": lead_import.pk,
+        "file": lead_import.file_name,
+        "team": lead_import.team_id,
+        "campaign": lead_import.campaign_id,
+        "state": lead_import.state,
+        "rows": lead_import.rows_read,
+        "created": lead_import.created,
+        "duplicates": lead_import.duplicates,
+        "reopened": lead_import.reopened,
+        "updated": lead_import.updated,
+        "unchanged": lead_import.unchanged,
+        "skipped": lead_import.skipped,
+        "errors": lead_import.error_count,
+        "started_at": iso_utc(lead_import.started_at) if lead_import.started_at else None,
+        "finished_at": iso_utc(lead_import.finished_at) if lead_import.finished_at else None,
+    }

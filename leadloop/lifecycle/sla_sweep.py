@@ -31,6 +31,7 @@ from leadloop.accounts.models import Team, User
 from leadloop.leads.choices import EventKind
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.lib.times import utc
+from leadloop.lifecycle import webhooks
 from leadloop.notifications.choices import NotificationKind
 from leadloop.notifications.models import Notification
 from leadloop.notifications.services import Note, write
@@ -164,6 +165,24 @@ def _insert_events(sql: _Sql, kind: str, ids: list[int], now: datetime) -> None:
     )
     with connection.cursor() as cur:
         cur.execute(statement, [sql.at(now), param])
+    _queue_webhooks(sql, kind, ids, now)
+
+
+def _queue_webhooks(sql: _Sql, kind: str, clock_ids: list[int], now: datetime) -> None:
+    """The webhook messages for the events just written, in SQL too: the events of
+    this kind at this moment on the clocks' leads (a second sweep at the same
+    moment adds no message twice)."""
+    t = sql.t
+    where, param = sql.ids("c", clock_ids)
+    webhooks.queue_sql(
+        kind=kind,
+        events_where=(
+            f"e.kind = %s AND e.at = %s AND e.lead_id IN "
+            f"(SELECT c.lead_id FROM {t['clock']} c WHERE {where})"
+        ),
+        params=[kind, sql.at(now), param],
+        now=now,
+    )
 
 
 def _notifications(

@@ -13,7 +13,7 @@ from huey.contrib.djhuey import db_task
 
 from leadloop.accounts.models import User
 from leadloop.imports.models import ImportState, LeadImport
-from leadloop.lifecycle import imports
+from leadloop.lifecycle import imports, webhooks
 from leadloop.lifecycle.prospect_mail import send_queued
 
 log = logging.getLogger("leadloop.imports")
@@ -23,6 +23,13 @@ log = logging.getLogger("leadloop.imports")
 @db_task(retries=3, retry_delay=5)
 def send_prospect_mail() -> int:
     return send_queued(now=timezone.now())
+
+
+# Not retried by huey: a failed attempt is retried on the webhook schedule, and
+# the tick sends anything left due.
+@db_task()
+def deliver_webhooks(ids: list[int] | None = None) -> dict[str, int]:
+    return webhooks.deliver_due(now=timezone.now(), ids=ids).as_dict()
 
 
 def queue_import(

@@ -9,6 +9,8 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     LEAD_EVENT = "lead_event", "News on a lead"
     HANDOFF = "handoff", "New handoff"
+    # A webhook endpoint was turned off (410 Gone, or failing for three days).
+    WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
 
 class EmailState(models.TextChoices):

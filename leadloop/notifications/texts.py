@@ -110,6 +110,13 @@ def render(n: Notification) -> Text:
         if data.get("note"):
             body += f"\n\n{data['note']}"
         return Text(title, body, url)
+    if n.kind == NotificationKind.WEBHOOK_DISABLED:
+        return Text(
+            f"Webhook endpoint disabled: {data.get('url', '')}",
+            f"leadloop stopped sending to {data.get('url', '')}: {data.get('reason', '')}. "
+            "Its messages wait; fix the receiver, turn the endpoint on again and resend.",
+            reverse("webhooks:detail", args=[data["endpoint"]]) if data.get("endpoint") else url,
+        )
     return Text(str(n.get_kind_display()), "", url)
 
 

@@ -18,9 +18,15 @@ from leadloop.api.idempotency import purge_idempotency_records
 from leadloop.lib.times import iso_utc
 from leadloop.lifecycle.followup_sweep import FollowupResult, run_followup
 from leadloop.lifecycle.sla_sweep import SweepResult, sla_sweep
+from leadloop.lifecycle.webhooks import DeliveryResult, deliver_due
 from leadloop.notifications.delivery import deliver_queued_emails, send_digests
+from leadloop.webhooks.services import purge_delivered
 
 log = logging.getLogger("leadloop.tick")
+
+# The tick sends at most this many webhook messages; the rest wait a minute
+# (a dead receiver with 10 s timeouts must not hold the tick for hours).
+WEBHOOKS_PER_TICK = 500
 
 
 @dataclass
@@ -31,6 +37,8 @@ class TickResult:
     emails: int = 0
     digests: int = 0
     idempotency_purged: int = 0
+    webhooks: DeliveryResult = field(default_factory=DeliveryResult)
+    webhook_log_purged: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +48,8 @@ class TickResult:
             "emails": self.emails,
             "digests": self.digests,
             "idempotency_purged": self.idempotency_purged,
+            **{f"webhooks_{k}": v for k, v in self.webhooks.as_dict().items()},
+            "webhook_log_purged": self.webhook_log_purged,
         }
 
 
@@ -53,5 +63,9 @@ def run_tick(*, now: datetime) -> TickResult:
     result.emails = deliver_queued_emails(now=now)
     # Idempotency-Key answers past their window (API, leadloop.api.idempotency).
     result.idempotency_purged = purge_idempotency_records(now=now)
+    # Webhook messages due by now: retries, and whatever a stopped worker left
+    # (new ones go out on commit). Sent outside any transaction.
+    result.webhooks = deliver_due(now=now, limit=WEBHOOKS_PER_TICK)
+    result.webhook_log_purged = purge_delivered(now=now)
     log.info("tick", extra=result.as_dict())
     return result

@@ -52,12 +52,14 @@ from leadloop.testing_matrix import (
     SEE,
     SEES_FRESH,
     SEES_HANDED,
+    WEBHOOK_ADMINS,
     WORKS_FRESH,
     WORKS_HANDED,
     Beta,
     Case,
     Door,
     beta_form,
+    beta_endpoint,
     beta_template,
     beta_upload,
     build_beta,
@@ -69,6 +71,8 @@ from leadloop.testing_matrix import (
     roles,
     run_matrix,
     the_form,
+    the_delivery,
+    the_endpoint,
     the_import,
     uploaded_import,
     writes,
@@ -269,6 +273,83 @@ TABLE: dict[str, list[Case]] = {
             path=the_import,
             setup=uploaded_import,
             body=lambda beta: {"dry_run": True},
+        )
+    ],
+    # Webhooks: admins only, every team's endpoints (each case makes a Beta endpoint).
+    "POST /api/v1/webhooks": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            body=lambda beta: {
+                "url": "http://127.0.0.1:9/hook",
+                "events": ["*"],
+                "team": beta.side.tele.pk,
+            },
+        )
+    ],
+    "GET /api/v1/webhooks": [
+        Case("GET", roles((EVERYONE, NO), (WEBHOOK_ADMINS, SEE)), setup=beta_endpoint)
+    ],
+    "GET /api/v1/webhooks/{endpoint_id}": [
+        Case("GET", reads(WEBHOOK_ADMINS), path=the_endpoint, setup=beta_endpoint)
+    ],
+    "PATCH /api/v1/webhooks/{endpoint_id}": [
+        Case(
+            "PATCH",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+            body=lambda beta: {"description": "Beta lake"},
+        )
+    ],
+    "DELETE /api/v1/webhooks/{endpoint_id}": [
+        Case(
+            "DELETE",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+        )
+    ],
+    "POST /api/v1/webhooks/{endpoint_id}/rotate-secret": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+        )
+    ],
+    "GET /api/v1/webhooks/{endpoint_id}/deliveries": [
+        Case(
+            "GET",
+            reads(WEBHOOK_ADMINS),
+            path=the_endpoint,
+            setup=beta_endpoint,
+            marker=lambda beta: "Beta receiver down",
+        )
+    ],
+    "POST /api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/resend": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_delivery,
+            setup=beta_endpoint,
+        )
+    ],
+    "POST /api/v1/webhooks/{endpoint_id}/resend-failed": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+            body=lambda beta: {"since": "2026-11-01T00:00:00Z"},
+        )
+    ],
+    "POST /api/v1/webhooks/{endpoint_id}/test": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
         )
     ],
     "GET /api/v1/leads/{lead_id}": [Case("GET", reads(SEES_FRESH), path=lead("fresh"))],

@@ -45,6 +45,8 @@ FIGURES = {
     "report_funnel_ms",
     "report_reasons_ms",
     "report_unreachable_ms",
+    "webhook_deliveries_per_s",
+    "outbox_transition_p50_ms",
 }
 TINY = {
     "leads": 300,
@@ -53,6 +55,7 @@ TINY = {
     "transitions": 20,
     "sweep_leads": 2000,
     "import_rows": 400,
+    "webhook_events": 50,
 }
 
 

@@ -60,12 +60,14 @@ from leadloop.testing_matrix import (
     SEE,
     SEES_FRESH,
     SEES_HANDED,
+    WEBHOOK_ADMINS,
     WORKS_FRESH,
     WORKS_HANDED,
     Beta,
     Case,
     Door,
     beta_form,
+    beta_endpoint,
     beta_template,
     build_beta,
     claimed_by_inside,
@@ -78,6 +80,8 @@ from leadloop.testing_matrix import (
     run_matrix,
     the_form,
     the_form_key,
+    the_delivery,
+    the_endpoint,
     the_import,
     uploaded_import,
     writes,
@@ -302,6 +306,75 @@ TABLE: dict[str, list[Case]] = {
     "web:lead_export": [Case("GET", lists(SEES_HANDED))],
     # Imports: admins and marketing for any team, a manager for the teams she manages
     # (Beta's import is its teleprospecting team's); reps have no imports.
+    # Webhooks: admins only (an endpoint carries every team's leads out).
+    "webhooks:list": [
+        Case("GET", roles((EVERYONE, NO), (WEBHOOK_ADMINS, SEE)), setup=beta_endpoint),
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            body=lambda beta: {
+                "url": "http://127.0.0.1:9/hook",
+                "all_events": "on",
+                "team": beta.side.tele.pk,
+                "active": "on",
+            },
+        ),
+    ],
+    "webhooks:detail": [
+        Case("GET", reads(WEBHOOK_ADMINS), path=the_endpoint, setup=beta_endpoint),
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+            body=lambda beta: {
+                "url": "http://127.0.0.1:9/hook",
+                "events": ["lead.created"],
+                "description": "Beta lake",
+            },
+        ),
+    ],
+    "webhooks:test": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+        )
+    ],
+    "webhooks:rotate": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+        )
+    ],
+    "webhooks:delete": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+        )
+    ],
+    "webhooks:resend_failed": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_endpoint,
+            setup=beta_endpoint,
+            body=lambda beta: {"since": "2026-11-01T00:00"},
+        )
+    ],
+    "webhooks:resend": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
+            path=the_delivery,
+            setup=beta_endpoint,
+        )
+    ],
     "imports:list": [
         Case("GET", lists({"admin", "marketing", "b_tele_mgr"}, refused=REPS), setup=done_import)
     ],

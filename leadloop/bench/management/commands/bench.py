@@ -86,6 +86,13 @@ class Command(BaseCommand):
             help="Salesforce-format rows to import into the seeded leads (default 100,000; "
             "0 skips it).",
         )
+        parser.add_argument(
+            "--webhook-events",
+            type=not_negative,
+            default=1_000,
+            help="Webhook messages to queue and deliver to a local receiver (default 1,000; "
+            "0 skips it, and the outbox's cost on a transition with it).",
+        )
         parser.add_argument("--seed", type=int, default=1, help="Seed of the demo data.")
         parser.add_argument(
             "--output",
@@ -116,6 +123,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             sweep_leads=options["sweep_leads"],
             import_rows=options["import_rows"],
+            webhook_events=options["webhook_events"],
         )
         try:
             report, path = run(opts, log=log)

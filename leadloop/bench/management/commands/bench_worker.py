@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from leadloop.bench import imports, measures, sweep
+from leadloop.bench import imports, measures, sweep, webhooks
 from leadloop.reports.bench import measure_reports
 
 RESULT_PREFIX = "BENCH-RESULT "
@@ -25,6 +25,7 @@ PARTS = (
     "import",
     "export",
     "sweep",
+    "webhooks",
 )
 
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, default=measures.TRANSITIONS)
         parser.add_argument("--open-leads", type=int, default=sweep.SWEEP_LEADS)
         parser.add_argument("--rows", type=int, default=100_000)
+        parser.add_argument("--events", type=int, default=webhooks.WEBHOOK_EVENTS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         part = options["part"]
@@ -58,6 +60,10 @@ class Command(BaseCommand):
             result = imports.measure_import(rows=options["rows"])
         elif part == "export":
             result = imports.measure_export()
+        elif part == "webhooks":
+            result = webhooks.measure_webhooks(
+                events=options["events"], transitions=options["count"]
+            )
         elif part == "sweep":
             result = sweep.measure_sweep(open_leads=options["open_leads"])
         else:

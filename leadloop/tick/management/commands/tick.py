@@ -33,5 +33,6 @@ class Command(BaseCommand):
             f"follow-up: {f.recycled} recycled, {f.late} steps late, "
             f"{f.purgatory_flagged} in purgatory; "
             f"{result.emails} emails and {result.digests} digests sent; "
-            f"{result.idempotency_purged} Idempotency-Key answers past their window deleted."
+            f"{result.idempotency_purged} Idempotency-Key answers past their window deleted; "
+            f"webhooks: {result.webhooks.delivered} of {result.webhooks.sent} sent delivered."
         )
