@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import xlsxwriter
+from playwright.sync_api import expect
 
 from leadloop.imports.models import ImportState, LeadImport
 from leadloop.leads.models import Lead
@@ -44,8 +45,9 @@ def test_marketing_imports_a_spreadsheet_through_the_wizard(
     page.click("nav.mainnav >> text=Imports")
     page.wait_for_url("**/imports/")
     page.click("text=Import a file")
+    page.wait_for_load_state("load")  # the drop zone's script is deferred
     page.set_input_files("input[type=file]", str(workbook))
-    assert "fair.xlsx" in page.locator("[data-dropzone-name]").inner_text()
+    expect(page.locator("[data-dropzone-name]")).to_contain_text("fair.xlsx")
     page.fill("input[name=sheet]", "Visitors")
     page.click("button:has-text('Upload')")
     page.wait_for_selector("table.mapping")
