@@ -285,6 +285,9 @@ LOGGING = {
             "()": "leadloop.lib.logfmt.KeyValueFormatter",
         },
     },
+    "filters": {
+        "client_errors_in_one_line": {"()": "leadloop.lib.logfmt.ClientErrorsInOneLine"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "structured"},
     },
@@ -293,6 +296,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # huey logs every task run at INFO; the tick logs its own one-line summary.
         "huey": {"level": env_str("HUEY_LOG_LEVEL", "WARNING")},
+        # A refused request (403, 404) is one line with its reason, not a stack trace.
+        "django.request": {"filters": ["client_errors_in_one_line"]},
     },
 }
 

@@ -531,6 +531,7 @@ class QualificationForm(ActionForm):
         }
         super().__init__(*args, **kwargs)
         self.definition = definition
+        self.saved_answers = {k: v for k, v in (lead.qualification or {}).items() if v}
         for criterion in definition.criteria:
             label = criterion.get("label") or criterion["key"]
             if criterion.get("required", True):
@@ -541,6 +542,13 @@ class QualificationForm(ActionForm):
                 required=False,
                 max_length=1000,
             )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # An empty form over no answers saves nothing: saying "saved" would be a lie.
+        if not self.errors and not self.answers() and not self.saved_answers:
+            raise forms.ValidationError("Nothing to save: answer at least one question first.")
+        return data
 
     def answers(self) -> dict[str, str]:
         return {

@@ -134,8 +134,35 @@ def lead_transition_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         ),
         form=form,
         rerender=lambda status: render_lead(request, lead, status=status, form=form),
-        done=f"{action.label}: done.",
+        done=_done_text(action, form),
     )
+
+
+# What the page says once a move is made: what happened, in the past tense.
+DONE_TEXT = {
+    Action.START_WORK: "Work started.",
+    Action.DISQUALIFY: "Disqualified.",
+    Action.MARK_UNREACHABLE: "Marked unreachable.",
+    Action.HAND_OFF: "Handed off to sales.",
+    Action.ACCEPT: "Accepted.",
+    Action.REJECT: "Rejected: the lead is back with its inside rep.",
+    Action.MEETING_HELD: "Meeting held: recorded.",
+    Action.NO_SHOW: "No-show recorded: the follow-up cadence starts.",
+    Action.RECYCLE: "Recycled to the inside rep.",
+    Action.NURTURE: "Moved to nurture.",
+    Action.OPEN_OPPORTUNITY: "Opportunity opened.",
+    Action.WIN: "Won.",
+    Action.LOSE: "Marked lost.",
+    Action.MARK_DUPLICATE: "Marked as a duplicate.",
+}
+
+
+def _done_text(action: Action, form: ActionForm) -> str:
+    if action == Action.HAND_OFF:
+        rep = getattr(form, "cleaned_data", {}).get("sales_rep")
+        if rep is not None:
+            return f"Handed off to {rep}."
+    return DONE_TEXT.get(action, f"{action.label}: recorded.")
 
 
 def _form_action(

@@ -373,7 +373,7 @@ def test_transition_moves_the_lead(world: World, leads: dict[str, Lead]) -> None
     assert event.actor == world.a.inside
     assert event.data["note"] == "No budget at all"
     page = client.get(detail(lead)).content.decode()
-    assert "Disqualify: done." in page
+    assert "Disqualified." in page
     assert "This lead is closed." in page
 
 
