@@ -301,6 +301,9 @@ LOGGING = {
     },
 }
 
+# The currency of campaign costs, pipeline and revenue, as reports print it.
+LEADLOOP_CURRENCY = env_str("CURRENCY", "EUR")
+
 # The address links in emails point to.
 LEADLOOP_BASE_URL = env_str("LEADLOOP_BASE_URL", "http://127.0.0.1:8000")
 

@@ -24,6 +24,7 @@ from leadloop.accounts.models import Team
 from leadloop.accounts.selectors import relevant_team_ids
 from leadloop.handoff.models import Handoff
 from leadloop.leads.choices import Stage
+from leadloop.lib.words import plural
 from leadloop.reports import reasons, sales, sla
 from leadloop.reports.common import Ctx
 from leadloop.reports.filters import ReportFilters
@@ -209,7 +210,7 @@ def handoff_table(ctx: Ctx, pair: Pair) -> Table:
             }
         )
     table.total = {
-        "handed_off_at": Cell(f"{len(table.rows)} leads", base),
+        "handed_off_at": Cell(plural(len(table.rows), "lead"), base),
         "stage": Cell(
             ", ".join(
                 f"{labels.get(s, s)} {n}"
@@ -255,8 +256,9 @@ def build_section(viewer: Viewer, pair: Pair, month: date, now: datetime) -> Sec
     ctx = Ctx.make(viewer, ReportFilters(**common), now)
     handoffs = handoff_table(ctx, pair)
     notes = [
-        f"{len(handoffs.rows)} leads handed off from {pair.tele.name} to {pair.sales.name}.",
-        f"{len(flags.rows)} training flag(s).",
+        f"{plural(len(handoffs.rows), 'lead')} handed off from {pair.tele.name} "
+        f"to {pair.sales.name}.",
+        f"{plural(len(flags.rows), 'training flag')}.",
     ]
     return Section(
         pair=pair,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
-from leadloop.leads.selectors import lead_page
+from leadloop.leads.selectors import filtered_leads, lead_page
 from leadloop.lib import pages
 from leadloop.lib.pages import HtmxHttpRequest, current_user, page
 from leadloop.web import selectors
@@ -120,9 +120,13 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     if next_cursor:
         params["cursor"] = next_cursor
         older_url = f"?{params.urlencode()}"
+    as_of = getattr(form, "cleaned_data", {}).get("as_of")
     context = {
         "form": form,
         "leads": leads,
+        "count": selectors.capped_count(filtered_leads(user, form.filters())),
+        "count_cap": selectors.COUNT_CAP,
+        "as_of": as_of,
         "older_url": older_url,
         "newest_url": newest_url,
         "export_query": export_query,

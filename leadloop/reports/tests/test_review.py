@@ -121,7 +121,7 @@ def test_review_command_writes_the_pdf(
         "Training flags",
         data["A1"].full_name,
         "Not qualified",  # (parentheses are escaped in PDF strings)
-        "12,000.00",
+        "EUR 12,000",
         "62.5 %",  # Alpha's inside first contact: 5 of 8 met
         "3 leads",
     ):

@@ -344,7 +344,9 @@ def test_lead_list_query_count_is_flat(
     for _ in range(15):
         make_lead(world.a, owner=world.a.inside2)
     assert count() == few
-    with django_assert_max_num_queries(15):
+    # 15 for the page, one for the count of leads, one for the kinds of teams the
+    # manager runs (her menu).
+    with django_assert_max_num_queries(17):
         client.get(url)
 
 
