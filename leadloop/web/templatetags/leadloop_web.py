@@ -83,6 +83,10 @@ def business_span(value: Any) -> str:
         return "—"
     minutes = int(abs(value).total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        # "88 days", not "2118 h": past a day, hours are hard to read.
+        days = hours // 24
+        return f"{days} day{'s' if days != 1 else ''}"
     if hours and minutes:
         return f"{hours} h {minutes} min"
     if hours:
