@@ -121,6 +121,11 @@ class Visit:
         if status >= 400 and menu:
             self.problems.append(f"{where}: answered {status}")
         if took > SLOW:
+            # Once more before calling it slow: the machine is shared, one hiccup is not a page.
+            started = time.perf_counter()
+            page.goto(href, wait_until="load")
+            took = min(took, time.perf_counter() - started)
+        if took > SLOW:
             self.problems.append(f"{where}: took {took:.2f} s")
         overflow = page.evaluate(OVERFLOW)
         if overflow > 0:
