@@ -33,7 +33,7 @@ TITLE_H = 26
 VALUE_ROOM = 96  # right of the longest bar: its value
 
 
-def _colors(series: list[str]) -> dict[str, str]:
+def series_colors(series: list[str]) -> dict[str, str]:
     out, i = {}, 0
     for name in series:
         if name in SERIES_COLORS:
@@ -171,7 +171,7 @@ def stacked(chart: Chart, width: int = 760) -> SafeString:
     groups: OrderedDict[str, list[Bar]] = OrderedDict()
     for bar in chart.bars:
         groups.setdefault(bar.label, []).append(bar)
-    colors = _colors(list(OrderedDict.fromkeys(b.series for b in chart.bars)))
+    colors = series_colors(list(OrderedDict.fromkeys(b.series for b in chart.bars)))
     totals = {label: sum(max(b.value, 0) for b in segs) for label, segs in groups.items()}
     top = 1.0 if chart.shares else (max([*totals.values(), 0]) or 1)
     left = label_width(list(groups))
@@ -216,7 +216,7 @@ def columns(chart: Chart, width: int = 760, height: int = 280) -> SafeString:
     periods: OrderedDict[str, list[Bar]] = OrderedDict()
     for bar in chart.bars:
         periods.setdefault(bar.label, []).append(bar)
-    colors = _colors(list(OrderedDict.fromkeys(b.series for b in chart.bars)))
+    colors = series_colors(list(OrderedDict.fromkeys(b.series for b in chart.bars)))
     top = max([sum(max(b.value, 0) for b in segs) for segs in periods.values()] + [0]) or 1
     left = 64
     legend, below = _legend(colors, TITLE_H + 14, left, width)
