@@ -33,7 +33,9 @@ from leadloop.lifecycle.claims import claim_lead, release_claim
 from leadloop.lifecycle.edits import edit_lead
 from leadloop.lifecycle.qualification import save_qualification
 from leadloop.lifecycle.transitions import lead_transition
+from leadloop.lifecycle.undo import undo_activity
 from leadloop.outreach.choices import ActivityKind, Outcome
+from leadloop.outreach.models import Activity
 from leadloop.web import selectors
 from leadloop.web.forms import (
     ActionForm,
@@ -222,6 +224,33 @@ def lead_activity_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         act=act,
         done=f"{title} logged.",
     )
+
+
+@require_POST
+@page
+def lead_activity_undo_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Take back the attempt just logged (the quick-log's Undo, key `u`)."""
+    user = current_user(request)
+    lead = lead_for(user, lead_id)
+    try:
+        activity = int(request.POST.get("activity", ""))
+    except ValueError:
+        messages.error(request, "Which attempt to undo? The page was out of date; reload it.")
+        return render_lead(request, lead, status=400)
+    if not Activity.objects.filter(pk=activity, lead_id=lead.pk).exists():
+        messages.error(request, "That attempt is not on this lead any more.")
+        return render_lead(request, lead, status=409)
+    try:
+        undo_activity(activity=activity, actor=user, now=pages.clock())
+    except NotPermitted as exc:
+        messages.error(request, str(exc))
+        return render_lead(request, lead, status=403)
+    except (Conflict, ValidationError) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, f"Not undone: {text}.")
+        return render_lead(request, lead_for(user, lead.pk), status=409)
+    messages.success(request, "Undone: the attempt is gone and the lead is as it was before.")
+    return HttpResponseRedirect(_lead_url(lead, "#quick-log"))
 
 
 @require_POST

@@ -31,6 +31,7 @@ from leadloop.leads.selectors import identity_q, related_inquiries, visible_lead
 from leadloop.lib import pages
 from leadloop.lib.pages import current_user, page
 from leadloop.lifecycle.edits import may_edit
+from leadloop.lifecycle.undo import UNDO_WINDOW, undo_offer
 from leadloop.outreach.rules import attempts_exhausted
 from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors
@@ -221,6 +222,8 @@ def render_lead(
         "is_open": states.is_open(lead.stage),
         "earlier_attempts": (lead.dials + lead.emails) - (lead.round_dials + lead.round_emails),
         "followup": followup_selectors.lead_followup(lead, now, user),
+        "undo": undo_offer(lead=lead, user=user, now=now) if workable else None,
+        "undo_until": now + UNDO_WINDOW,
     }
     return render(request, "web/lead_detail.html", context, status=status)
 
