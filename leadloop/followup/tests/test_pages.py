@@ -173,6 +173,8 @@ def test_an_invitation_without_a_time_is_refused_by_field(
     ics = client.get(reverse("followup:invitation_ics", args=[invite.pk]))
     assert ics.status_code == 200 and ics["Content-Type"].startswith("text/calendar")
     assert b"BEGIN:VEVENT" in ics.content and b"DTSTART:20261130T090000Z" in ics.content
+    # The prospect's calendar names her company first.
+    assert f"SUMMARY:{no_show.company}: call with {world.a.sales_rep}".encode() in ics.content
     assert (
         client_for(world.b.sales_rep)
         .get(reverse("followup:invitation_ics", args=[invite.pk]))
