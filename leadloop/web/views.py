@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
@@ -54,7 +53,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if build is not None:
         context |= build(user, now)
     context["dashboard"] = home_dashboard(user, now, context)
-    context["currency"] = settings.LEADLOOP_CURRENCY
     if user.role == Role.ADMIN:
         links = admin_links()
         context["admin_links"] = [(label, url) for _, label, url in links]

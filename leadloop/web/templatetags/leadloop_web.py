@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -156,3 +157,13 @@ def not_found_reason(exception: Any) -> str:
     if not text or text in ("Resolver404", "Http404") or text.startswith("{"):
         return "There is no page at this address. It may have moved, or the link was mistyped."
     return text
+
+
+@register.filter
+def money(value: Any) -> str:
+    """An amount with its currency and thousands separators: "EUR 43,200"."""
+    if value is None or value == "":
+        return "—"
+    amount = float(value)
+    text = f"{amount:,.0f}" if amount == int(amount) or abs(amount) >= 100 else f"{amount:,.2f}"
+    return f"{settings.LEADLOOP_CURRENCY} {text}"
