@@ -287,6 +287,9 @@ LOGGING = {
             "()": "leadloop.lib.logfmt.KeyValueFormatter",
         },
     },
+    "filters": {
+        "client_errors_in_one_line": {"()": "leadloop.lib.logfmt.ClientErrorsInOneLine"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "structured"},
     },
@@ -297,8 +300,13 @@ LOGGING = {
         "huey": {"level": env_str("HUEY_LOG_LEVEL", "WARNING")},
         # httpx logs every webhook request at INFO; failed attempts log their own line.
         "httpx": {"level": "WARNING"},
+        # A refused request (403, 404) is one line with its reason, not a stack trace.
+        "django.request": {"filters": ["client_errors_in_one_line"]},
     },
 }
+
+# The currency of campaign costs, pipeline and revenue, as reports print it.
+LEADLOOP_CURRENCY = env_str("CURRENCY", "EUR")
 
 # The address links in emails point to.
 LEADLOOP_BASE_URL = env_str("LEADLOOP_BASE_URL", "http://127.0.0.1:8000")

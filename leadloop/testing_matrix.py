@@ -32,6 +32,7 @@ from leadloop.handoff.models import Handoff
 from leadloop.imports.models import LeadImport
 from leadloop.imports.services import create_import, store_file
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lifecycle.activities import log_activity
 from leadloop.lifecycle.cadence_steps import complete_task
 from leadloop.lifecycle.claims import claim_lead
 from leadloop.lifecycle.imports import run_import
@@ -272,6 +273,25 @@ def the_form_key(beta: Beta) -> Mapping[str, Any]:
 def claimed_by_inside(beta: Beta) -> None:
     """Beta's inside rep is working her fresh lead (a case that releases it needs a claim)."""
     claim_lead(lead=Lead.objects.get(pk=beta.fresh.pk), user=beta.side.inside, now=PINNED)
+
+
+def attempt_by_inside(beta: Beta) -> None:
+    """Beta's inside rep, working her fresh lead, logged a call seconds ago (an undo needs one)."""
+    lead = Lead.objects.get(pk=beta.fresh.pk)
+    lead_transition(
+        lead=lead, action="start_work", actor=beta.side.inside, now=PINNED - timedelta(minutes=2)
+    )
+    # The first call settles the (long overdue) first-contact clock; the second is the
+    # one to take back.
+    for ago in (timedelta(minutes=1), timedelta(seconds=5)):
+        log_activity(
+            lead=lead.pk, actor=beta.side.inside, kind="call", outcome="no_answer", now=PINNED - ago
+        )
+
+
+def last_attempt(beta: Beta) -> dict[str, Any]:
+    """The form body naming the fresh lead's latest activity."""
+    return {"activity": Activity.objects.filter(lead_id=beta.fresh.pk).latest("pk").pk}
 
 
 def beta_state(beta: Beta) -> Any:

@@ -592,7 +592,7 @@ def feedback_owed(request: HttpRequest, sales_rep: Id | None = None) -> Any:
 @router.get(
     "/purgatory",
     response={200: PurgatoryOut, **ERRORS},
-    summary="Leads in purgatory (seed 004)",
+    summary="Leads in purgatory",
     description="Nurture without a next touch date, nurture past its next touch date with no "
     "activity, open leads without an active owner.",
 )

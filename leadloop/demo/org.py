@@ -176,6 +176,25 @@ def demo_logins() -> list[tuple[str, str]]:
     return [(str(role), first[role]) for role in order]
 
 
+def demo_login_lines() -> list[tuple[str, str]]:
+    """(who, username) for every login `leadloop demo` prints: each role, and a
+    manager of each kind of team (a teleprospecting and a sales manager see
+    different homes and menus)."""
+    kinds = {team.name: team.kind for team in TEAMS}
+    lines: list[tuple[str, str]] = []
+    for role, username in demo_logins():
+        if role != Role.MANAGER:
+            lines.append((str(Role(role).label), username))
+            continue
+        seen: set[str] = set()
+        for person in PEOPLE:
+            kind = kinds.get(person.team or "")
+            if person.role == Role.MANAGER and kind is not None and kind not in seen:
+                seen.add(kind)
+                lines.append((f"{TeamKind(kind).label} manager", person.username))
+    return lines
+
+
 # ---------------------------------------------------------------- campaigns
 
 _SOFTWARE_BUYERS = ["Software", "Professional Services", "Financial Services", "Telecommunications"]

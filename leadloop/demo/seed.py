@@ -37,6 +37,7 @@ from leadloop.demo.org import (
     DEMO_PASSWORD,
     PEOPLE,
     TEAMS,
+    demo_login_lines,
     demo_logins,
     ensure_org,
     seeded_window,
@@ -54,7 +55,7 @@ from leadloop.handoff.selectors import active_definition
 from leadloop.leads.choices import ReasonKind
 from leadloop.leads.models import ReasonCode
 
-__all__ = ["DEMO_PASSWORD", "SeedSummary", "demo_logins", "seed_demo"]
+__all__ = ["DEMO_PASSWORD", "SeedSummary", "demo_login_lines", "demo_logins", "seed_demo"]
 
 # Leads arrive on weekends too, but far fewer (web forms only, in practice).
 # The demo's size: with about 4% of leads qualified, a few handoffs a day, so

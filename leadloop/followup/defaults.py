@@ -7,7 +7,9 @@ goes back to the inside rep who set the meeting on business day 7.
 
 from __future__ import annotations
 
-NO_SHOW_NAME = "No-show follow-up (seed 004)"
+NO_SHOW_NAME = "No-show follow-up"
+# The name the first release gave it; migration 0004 renames a template still called so.
+NO_SHOW_OLD_NAME = "No-show follow-up (seed 004)"
 NO_SHOW_RECYCLE_DAY = 7
 NO_SHOW_INVITE_WINDOW = 5
 

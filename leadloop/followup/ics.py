@@ -39,7 +39,9 @@ def invitation(
     event.add("sequence", 0)
     who = f"{lead.full_name or lead.email}" + (f", {lead.company}" if lead.company else "")
     rep = str(organizer) if organizer is not None else "your contact"
-    event.add("summary", f"Call with {rep}" + (f" ({lead.company})" if lead.company else ""))
+    # The prospect's calendar lists many calls: her company first says which one this is.
+    title = f"{lead.company}: call with {rep}" if lead.company else f"Call with {rep}"
+    event.add("summary", title)
     event.add(
         "description",
         f"A new time for the call we missed, proposed by {rep}. "

@@ -11,6 +11,7 @@ from leadloop.handoff.models import Handoff, QualificationDefinition
 from leadloop.leads.choices import Action, EventKind
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.selectors import visible_leads
+from leadloop.outreach.choices import ActivityKind, Outcome
 from leadloop.outreach.models import Activity
 
 
@@ -67,8 +68,11 @@ def fate(lead: Lead) -> Fate:
     activity_at = getattr(lead, "sales_touch_at", None)
     if activity_at is not None and (action_at is None or activity_at > action_at):
         kind = str(getattr(lead, "last_activity_kind", "") or "")
-        outcome = str(getattr(lead, "last_activity_outcome", "") or "").replace("_", " ")
-        return Fate(lead, f"{kind} {outcome}".strip(), activity_at)
+        outcome = str(getattr(lead, "last_activity_outcome", "") or "")
+        kind_text = str(ActivityKind(kind).label) if kind in ActivityKind.values else kind
+        outcome_text = str(Outcome(outcome).label).lower() if outcome in Outcome.values else ""
+        what = f"{kind_text}: {outcome_text}" if outcome_text else kind_text
+        return Fate(lead, what, activity_at)
     action = str(getattr(lead, "last_action", "") or "")
     if action:
         label = Action(action).label if action in Action.values else action

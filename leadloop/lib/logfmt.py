@@ -32,3 +32,20 @@ class KeyValueFormatter(logging.Formatter):
         if record.exc_info:
             parts.append(f"exc={_quote(self.formatException(record.exc_info))}")
         return " ".join(parts)
+
+
+class ClientErrorsInOneLine(logging.Filter):
+    """A 4xx logged by Django (a 403's PermissionDenied, a 404) becomes one line with
+    the refusal's reason: the stack trace of a refusal the app meant to make is noise
+    on the console and in the log shipper. 5xx records keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500 and record.exc_info:
+            exc = record.exc_info[1]
+            reason = str(exc) if exc is not None else ""
+            if reason:
+                record.reason = reason
+            record.exc_info = None
+            record.exc_text = None
+        return True

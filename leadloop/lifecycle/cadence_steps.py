@@ -81,7 +81,7 @@ def complete_task(
             raise ValidationError(
                 {
                     "task": f"this step is for {locked.starts_at.astimezone(zone):%a %d %b}; "
-                    "the cadence spaces the touches out (seed 004)"
+                    "the cadence spaces the touches out"
                 }
             )
         if locked.action == StepAction.INVITATION:

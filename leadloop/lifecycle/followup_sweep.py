@@ -202,7 +202,7 @@ def _advisory_lock(name: str) -> bool:
 PURGATORY_TEXT = {
     PurgatoryReason.NO_NEXT_TOUCH: "in purgatory: nurture without a next touch date",
     PurgatoryReason.TOUCH_OVERDUE: "in purgatory: past its next touch date with no activity",
-    PurgatoryReason.NO_OWNER: "in purgatory: open with no active owner",
+    PurgatoryReason.NO_OWNER: "in purgatory: open, and nobody active owns it",
 }
 
 

@@ -46,6 +46,21 @@ def _clock_label(kind: str) -> str:
     return str(ClockKind(kind).label) if kind in ClockKind.values else kind
 
 
+# What a breached clock means, as a manager says it.
+CLOCK_MISSED = {
+    ClockKind.FIRST_CONTACT: "first-contact deadline missed",
+    ClockKind.CONCLUDE: "conclude-by deadline missed",
+    ClockKind.ACCEPT: "accept-or-reject deadline missed",
+    ClockKind.MEETING_OUTCOME: "meeting-outcome deadline missed",
+    ClockKind.FEEDBACK: "feedback deadline missed",
+    ClockKind.UPDATE: "update deadline missed",
+}
+
+
+def _clock_missed(kind: str) -> str:
+    return CLOCK_MISSED.get(kind, f"{_clock_label(kind)} deadline missed")  # type: ignore[call-overload]
+
+
 def _stage_label(stage: str) -> str:
     return str(Stage(stage).label) if stage in Stage.values else stage
 
@@ -85,7 +100,7 @@ def render(n: Notification) -> Text:
     if n.kind == NotificationKind.ESCALATION and clock is not None:
         owner = str(clock.user) if clock.user_id and clock.user is not None else "nobody"
         return Text(
-            f"Escalated: {_clock_label(clock.kind)} breached on {lead}",
+            f"Escalated: {_clock_missed(clock.kind)} on {lead}",
             f"{owner} missed the {_clock_label(clock.kind).lower()} SLA on {lead} "
             f"(due {_when(clock.due_at)}). Follow up with {owner} or reassign the lead.",
             url,
@@ -104,7 +119,8 @@ def render(n: Notification) -> Text:
         who = data.get("actor", "")
         reason = data.get("reason", "")
         title = f"{lead}: {what}" if what else f"News on {lead}"
-        body = title + (f" by {who}" if who else "") + "."
+        # "by leadloop" says nothing: the sweeps act for nobody in particular.
+        body = title + (f" by {who}" if who and who != "leadloop" else "") + "."
         if reason:
             body += f" Reason: {reason}."
         if data.get("note"):

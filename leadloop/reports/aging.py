@@ -124,7 +124,9 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
 
     chart = Chart(
         kind="stacked",
-        title="Open leads by stage, stacked by age",
+        title="Open leads by stage, by age",
+        value_axis="Open leads",
+        category_axis="Stage",
         bars=[
             bar(row, "stage", f"b{i}", series=f"{label} days")
             for row in matrix.rows

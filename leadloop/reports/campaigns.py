@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 
 from leadloop.accounts.selectors import relevant_team_ids
@@ -194,6 +195,8 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         kind="bars",
         title="Cost per qualified lead, by campaign",
         unit="money",
+        value_axis=f"Cost per qualified lead ({settings.LEADLOOP_CURRENCY})",
+        category_axis="Campaign",
         bars=[
             bar(row, "campaign", "cost_per_qualified")
             for row in campaign_table.rows

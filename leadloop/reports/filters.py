@@ -243,9 +243,7 @@ class ReportFilterForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages=_not_yours("Team"),
     )
-    by = forms.ChoiceField(
-        required=False, label="Break down by", choices=[("", "Channel"), *BREAKDOWNS.items()]
-    )
+    by = forms.ChoiceField(required=False, label="Break down by", choices=list(BREAKDOWNS.items()))
     attribute = forms.CharField(
         required=False,
         max_length=60,

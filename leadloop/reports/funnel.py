@@ -267,6 +267,8 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     chart = Chart(
         kind="bars",
         title="Leads reaching each step",
+        value_axis="Leads",
+        category_axis="Step",
         bars=[bar(r, "step", "leads") for r in steps_table.rows],
     )
     return Report(

@@ -13,8 +13,9 @@ import unicodedata
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from leadloop.reports import charts
 from leadloop.reports.render import fmt
-from leadloop.reports.result import Cell, Row, Table
+from leadloop.reports.result import Bar, Cell, Chart, Row, Table
 from leadloop.reports.review import Pack
 
 REPLACEMENTS = {
@@ -150,6 +151,97 @@ def _long_table(pdf: FPDF, table: Table, widths: list[float], size: float) -> No
 LONG = 40
 
 
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def _chart(pdf: FPDF, chart: Chart) -> None:
+    """A report chart drawn in the PDF: its title, horizontal bars (or 100 % bars of
+    shares) with their labels and values, the legend, a labelled reference line and
+    the value axis with its title, as on the page."""
+    groups: dict[str, list[Bar]] = {}
+    for bar in chart.bars:
+        groups.setdefault(bar.label, []).append(bar)
+    series = list(dict.fromkeys(b.series for b in chart.bars if b.series))
+    colors = charts.series_colors(series)  # the page's colours, on paper too
+    row, bar_h = 5.2, 3.6
+    needed = 20 + len(groups) * row + (6 if series else 0)
+    if pdf.get_y() + needed > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.multi_cell(0, 5, latin1(chart.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 7)
+    left = pdf.l_margin + min(
+        max((pdf.get_string_width(latin1(label)) for label in groups), default=10) + 3, 70
+    )
+    plot = pdf.w - pdf.r_margin - left - 30
+    totals = {label: sum(max(b.value, 0) for b in segs) for label, segs in groups.items()}
+    values = [*totals.values(), *(b.high or 0 for b in chart.bars)]
+    if chart.reference is not None:
+        values.append(chart.reference)
+    top = 1.0 if chart.shares else (max([*values, 0]) or 1)
+    if series:
+        x = left
+        for name in series:
+            pdf.set_fill_color(*_rgb(colors[name]))
+            pdf.rect(x, pdf.get_y() + 0.8, 2.5, 2.5, style="F")
+            pdf.set_xy(x + 3.2, pdf.get_y())
+            pdf.cell(pdf.get_string_width(latin1(name)) + 2, 4, latin1(name))
+            x += pdf.get_string_width(latin1(name)) + 9
+        pdf.ln(5)
+    first = pdf.get_y()
+    for i, (label, segs) in enumerate(groups.items()):
+        y = first + i * row
+        pdf.set_text_color(52, 64, 84)
+        pdf.set_xy(pdf.l_margin, y)
+        pdf.cell(
+            left - pdf.l_margin - 2,
+            bar_h,
+            _fit(pdf, latin1(label), left - pdf.l_margin - 2),
+            align="R",
+        )
+        x = left
+        whole = totals[label]
+        for seg in segs:
+            amount = max(seg.value, 0)
+            width = plot * ((amount / whole if whole else 0) if chart.shares else amount / top)
+            if width > 0:
+                pdf.set_fill_color(*_rgb(colors.get(seg.series, charts.PALETTE[0])))
+                pdf.rect(x, y, width, bar_h, style="F")
+            x += width
+        pdf.set_text_color(102, 112, 133)
+        pdf.set_xy(x + 1.5, y)
+        value = f"n = {fmt(whole, chart.unit)}" if chart.shares else fmt(segs[0].value, chart.unit)
+        pdf.cell(28, bar_h, latin1(value))
+    bottom = first + len(groups) * row
+    pdf.set_draw_color(208, 213, 221)
+    pdf.line(left, bottom, left + plot, bottom)
+    pdf.set_text_color(102, 112, 133)
+    for fraction in (0, 0.5, 1):
+        pdf.set_xy(left + plot * fraction - 15, bottom + 0.5)
+        unit = "pct" if chart.shares else chart.unit
+        pdf.cell(30, 3.5, latin1(fmt(top * fraction, unit)), align="C")
+    if chart.reference is not None and not chart.shares:
+        x = left + plot * chart.reference / top
+        pdf.set_draw_color(180, 35, 24)
+        pdf.set_dash_pattern(dash=1.2, gap=0.8)
+        pdf.line(x, first - 1, x, bottom)
+        pdf.set_dash_pattern()
+        pdf.set_text_color(180, 35, 24)
+        pdf.set_xy(x - 20, first - 4.5)
+        pdf.cell(
+            40, 3.5, latin1(chart.reference_label or fmt(chart.reference, chart.unit)), align="C"
+        )
+    pdf.set_text_color(52, 64, 84)
+    pdf.set_font("Helvetica", "B", 7)
+    pdf.set_xy(left, bottom + 4)
+    pdf.cell(plot, 3.5, latin1(chart.value_axis), align="C")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_fill_color(255, 255, 255)  # the tables after it fill only their headings
+    pdf.set_xy(pdf.l_margin, bottom + 10)
+
+
 def _table(pdf: FPDF, table: Table) -> None:
     pdf.set_font("Helvetica", "B", 11)
     pdf.multi_cell(0, 6, latin1(table.title), new_x="LMARGIN", new_y="NEXT")
@@ -199,7 +291,17 @@ def render_pdf(pack: Pack, *, compress: bool = True) -> bytes:
             new_x="LMARGIN",
             new_y="NEXT",
         )
-        pdf.ln(3)
+        pdf.ln(2)
+        if section.summary:
+            pdf.set_font("Helvetica", "", 10)
+            pdf.set_fill_color(239, 244, 255)
+            pdf.multi_cell(
+                0, 5.5, latin1(section.summary), fill=True, new_x="LMARGIN", new_y="NEXT"
+            )
+            pdf.set_fill_color(255, 255, 255)
+            pdf.ln(3)
+        for chart in section.charts:
+            _chart(pdf, chart)
         for table in section.tables:
             _table(pdf, table)
     if not pack.sections:

@@ -23,6 +23,7 @@ from django.db.models.functions import TruncMonth
 
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, ReasonCode
+from leadloop.lib.words import plural
 from leadloop.reports import metrics
 from leadloop.reports.common import Ctx, campaigns, team_names, user_names, user_teams
 from leadloop.reports.filters import ReportFilters
@@ -213,8 +214,20 @@ REP_COLUMNS = [
     Column("k_team", "Team: this reason", "int"),
     Column("n_team", "Team: all reasons", "int"),
     Column("team_share", "Team share", "pct"),
-    Column("z", "z", "float", "Two-proportion z of the rep against the rest of her team."),
-    Column("p", "p (one-sided)", "float"),
+    Column(
+        "z",
+        "How unusual (z)",
+        "float",
+        "How many standard errors the rep's share of this reason lies above the rest of "
+        "the team's (a two-proportion z-test); above 2 is unusual.",
+    ),
+    Column(
+        "p",
+        "Chance it is luck (p)",
+        "float",
+        "The chance of a share at least this far above the team's if the rep were just "
+        "like the rest of the team (one-sided); under 0.05 raises a training flag.",
+    ),
     Column("flag", "Training flag", "text"),
 ]
 
@@ -444,10 +457,16 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         date_to=win.date_to,
         filters=ctx.described_filters(),
         tables=[by_reason, reps, team_table, campaign_table, month_table],
-        chart=Chart(kind="columns", title="Reasons given per month", bars=chart_bars),
+        chart=Chart(
+            kind="columns",
+            title="Reasons given per month",
+            bars=chart_bars,
+            value_axis="Reasons given",
+            category_axis="Month",
+        ),
         notes=[
             "Counts reasons given (a lead rejected twice counts twice); the list behind a "
             "number shows each lead once.",
-            f"{sum(1 for f in flags if f.flagged)} training flag(s).",
+            f"{plural(sum(1 for f in flags if f.flagged), 'training flag')}.",
         ],
     )

@@ -8,7 +8,39 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from leadloop.reports.result import Cell, Column, Report, Row, Table
+
+
+def money(number: float) -> str:
+    """An amount with its currency and thousands separators: "EUR 43,200", "EUR 466.02".
+    Whole amounts from a hundred up: cents say nothing in a campaign's cost."""
+    currency = getattr(settings, "LEADLOOP_CURRENCY", "EUR")
+    sign = "-" if number < 0 else ""
+    amount = abs(number)
+    whole = amount >= 100 or amount == int(amount)
+    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    return f"{sign}{currency} {text}"
+
+
+def duration(hours: float) -> str:
+    """A span of hours as people say it: "7.5 h" under a day, "88 days" over one."""
+    if abs(hours) < 24:
+        return f"{hours:.1f} h"
+    days = hours / 24
+    if abs(days) < 10:
+        return f"{days:.1f} days"
+    return f"{days:,.0f} days"
+
+
+def percent(share: float) -> str:
+    """A share as a percentage: one decimal while small, whole numbers with
+    separators when large (an ROI of "6,353 %", not "6352.5 %")."""
+    pct = share * 100
+    if abs(pct) >= 100:
+        return f"{pct:,.0f} %"
+    return f"{pct:.1f} %"
 
 
 def fmt(value: Any, kind: str) -> str:
@@ -21,11 +53,15 @@ def fmt(value: Any, kind: str) -> str:
     if kind == "int":
         return f"{int(number):,}"
     if kind == "pct":
-        return f"{number * 100:.1f} %"
+        return percent(number)
     if kind == "money":
-        return f"{number:,.2f}"
+        return money(number)
     if kind == "hours":
-        return f"{number:.1f} h"
+        return duration(number)
+    if kind == "ratio":
+        return f"{number:,.1f}"
+    if kind == "float":
+        return f"{number:,.3f}" if abs(number) < 1 else f"{number:,.2f}"
     return f"{number:,.2f}"
 
 

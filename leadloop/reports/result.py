@@ -96,8 +96,14 @@ class Chart:
     title: str
     bars: list[Bar]
     unit: Kind = "int"
-    # A reference line, e.g. lift 1.0 or a 100 % target.
+    # A reference line, e.g. lift 1.0 or a 100 % target, and what it is ("target 100 %").
     reference: float | None = None
+    reference_label: str = ""
+    # Axis titles: what the bars measure (with its unit), and what they are of.
+    value_axis: str = ""
+    category_axis: str = ""
+    # Stacked bars as shares of each bar's whole (100 % bars); the whole is printed beside.
+    shares: bool = False
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,10 +24,11 @@ from leadloop.accounts.models import Team
 from leadloop.accounts.selectors import relevant_team_ids
 from leadloop.handoff.models import Handoff
 from leadloop.leads.choices import Stage
+from leadloop.lib.words import plural
 from leadloop.reports import reasons, sales, sla
 from leadloop.reports.common import Ctx
 from leadloop.reports.filters import ReportFilters
-from leadloop.reports.result import Cell, Column, Table
+from leadloop.reports.result import Cell, Chart, Column, Table
 from leadloop.reports.scope import NotAllowed, Viewer
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -56,6 +57,87 @@ class Section:
     pair: Pair
     tables: list[Table]
     notes: list[str] = field(default_factory=list)
+    # The report pages' charts for the pair and month, and what changed since the
+    # month before, in a paragraph.
+    charts: list[Chart] = field(default_factory=list)
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A pair's headline figures for one month: what the summary compares."""
+
+    handoffs: int
+    inside_sla: float | None
+    sales_sla: float | None
+    feedback: float | None
+
+
+def _total(table: Table, key: str) -> float | None:
+    cell = (table.total or {}).get(key)
+    return float(cell.value) if cell is not None and cell.value is not None else None
+
+
+def _handoff_count(ctx: Ctx, pair: Pair) -> int:
+    qs = ctx.visible(Handoff.objects.all(), "lead__").filter(
+        lead__team_id=pair.tele.pk, to_rep__team_id=pair.sales.pk
+    )
+    return qs.filter(ctx.window.q("created_at")).count()
+
+
+def figures(viewer: Viewer, pair: Pair, month: date, now: datetime) -> Figures:
+    """The headline figures of `pair` in `month`, from the same reports as the section."""
+    common: dict[str, Any] = {
+        "date_from": month,
+        "date_to": month_end(month),
+        "lead_team": pair.tele.pk,
+    }
+    inside = sla.build(viewer, ReportFilters(team=pair.tele.pk, **common), now=now)
+    sales_side = sla.build(viewer, ReportFilters(team=pair.sales.pk, **common), now=now)
+    accountability = sales.build(viewer, ReportFilters(team=pair.sales.pk, **common), now=now)
+    ctx = Ctx.make(viewer, ReportFilters(**common), now)
+    return Figures(
+        handoffs=_handoff_count(ctx, pair),
+        inside_sla=_total(inside.table("by_kind"), "compliance"),
+        sales_sla=_total(sales_side.table("by_kind"), "compliance"),
+        feedback=_total(accountability.table("by_rep"), "feedback_rate"),
+    )
+
+
+def _pct(share: float | None) -> str:
+    return "no clock" if share is None else f"{share * 100:.0f} %"
+
+
+def _moved(now: float | None, before: float | None, month: str) -> str:
+    if now is None or before is None:
+        return f"{month}: {_pct(before)}"
+    points = round((now - before) * 100)
+    if points == 0:
+        return f"the same as in {month}"
+    return f"{'up' if points > 0 else 'down'} {abs(points)} points on {month}'s {_pct(before)}"
+
+
+def summary(pair: Pair, month: date, now: Figures, before: Figures, flags: int) -> str:
+    """One paragraph of what changed since the month before, for the meeting's opening."""
+    last = (month - timedelta(days=1)).replace(day=1)
+    this_name, last_name = f"{month:%B}", f"{last:%B}"
+    more = now.handoffs - before.handoffs
+    trend = (
+        "as many as"
+        if more == 0
+        else f"{abs(more)} {'more' if more > 0 else 'fewer'} than the {before.handoffs} of"
+    )
+    return (
+        f"In {this_name} {pair.tele.name} handed {plural(now.handoffs, 'lead')} to "
+        f"{pair.sales.name}, {trend} {last_name}. "
+        f"{pair.tele.name} met {_pct(now.inside_sla)} of its SLAs "
+        f"({_moved(now.inside_sla, before.inside_sla, last_name)}); "
+        f"{pair.sales.name} met {_pct(now.sales_sla)} "
+        f"({_moved(now.sales_sla, before.sales_sla, last_name)}) and recorded feedback on "
+        f"{_pct(now.feedback)} of the leads it received "
+        f"({_moved(now.feedback, before.feedback, last_name)}). "
+        f"{plural(flags, 'training flag').capitalize()} this month."
+    )
 
 
 @dataclass
@@ -209,7 +291,7 @@ def handoff_table(ctx: Ctx, pair: Pair) -> Table:
             }
         )
     table.total = {
-        "handed_off_at": Cell(f"{len(table.rows)} leads", base),
+        "handed_off_at": Cell(plural(len(table.rows), "lead"), base),
         "stage": Cell(
             ", ".join(
                 f"{labels.get(s, s)} {n}"
@@ -255,13 +337,32 @@ def build_section(viewer: Viewer, pair: Pair, month: date, now: datetime) -> Sec
     ctx = Ctx.make(viewer, ReportFilters(**common), now)
     handoffs = handoff_table(ctx, pair)
     notes = [
-        f"{len(handoffs.rows)} leads handed off from {pair.tele.name} to {pair.sales.name}.",
-        f"{len(flags.rows)} training flag(s).",
+        f"{plural(len(handoffs.rows), 'lead')} handed off from {pair.tele.name} "
+        f"to {pair.sales.name}.",
+        f"{plural(len(flags.rows), 'training flag')}.",
+    ]
+    this_month = Figures(
+        handoffs=len(handoffs.rows),
+        inside_sla=_total(inside_sla, "compliance"),
+        sales_sla=_total(sales_sla, "compliance"),
+        feedback=_total(per_rep, "feedback_rate"),
+    )
+    last_month = figures(viewer, pair, (month - timedelta(days=1)).replace(day=1), now)
+    charts = [
+        replace(chart, title=f"{title}: {chart.title[:1].lower()}{chart.title[1:]}")
+        for chart, title in (
+            (inside.chart, pair.tele.name),
+            (sales_side.chart, pair.sales.name),
+            (accountability.chart, pair.sales.name),
+        )
+        if chart is not None and chart.bars
     ]
     return Section(
         pair=pair,
         tables=[inside_sla, sales_sla, per_rep, outcomes, by_reason, flags, handoffs],
         notes=notes,
+        charts=charts,
+        summary=summary(pair, month, this_month, last_month, len(flags.rows)),
     )
 
 

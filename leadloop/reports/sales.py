@@ -111,7 +111,9 @@ COLUMNS = [
     ),
     Column("meetings_on_time", "Meeting outcomes on time", "int"),
     Column("meetings_late", "Meeting outcomes late", "int"),
-    Column("meetings_on_time_share", "Meeting outcomes on time", "pct", "Met / (met + late)."),
+    Column(
+        "meetings_on_time_share", "Share of meeting outcomes on time", "pct", "Met / (met + late)."
+    ),
     Column("feedback_given", "Feedback given", "int", "An outcome recorded (incl. rejection)."),
     Column("feedback_rate", "Feedback rate", "pct", "Handoffs with an outcome / all handoffs."),
     Column("feedback_overdue", "Feedback overdue", "int", "No outcome yet and past due, now."),
@@ -124,7 +126,9 @@ COLUMNS = [
     Column(
         "steps_missed", "Cadence steps late or skipped", "int", "Done late, overdue, or skipped."
     ),
-    Column("steps_on_time_share", "Cadence steps on time", "pct", "On time / all steps due."),
+    Column(
+        "steps_on_time_share", "Share of cadence steps on time", "pct", "On time / all steps due."
+    ),
 ]
 COUNT_KEYS = (
     "received",
@@ -391,9 +395,12 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     )
     chart = Chart(
         kind="bars",
-        title="Feedback rate by sales rep (target: 100 %)",
+        title="Feedback rate by sales rep",
         unit="pct",
         reference=1.0,
+        reference_label="target 100 %",
+        value_axis="Handed-off leads with feedback (%)",
+        category_axis="Sales rep",
         bars=[
             bar(row, "rep", "feedback_rate")
             for row in table.rows

@@ -233,7 +233,10 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     ]
     chart = Chart(
         kind="stacked",
-        title="Clocks by SLA: met, late, pending",
+        title="Share of clocks met, late and pending, by SLA",
+        shares=True,
+        value_axis="Share of the SLA's clocks (%)",
+        category_axis="SLA",
         bars=[
             Bar(
                 label=row["sla"].value if isinstance(row["sla"].value, str) else "",

@@ -216,7 +216,7 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         base,
         rep_param="handed_off_by",
         key="outcomes",
-        title="What her handed-off leads became",
+        title="What each rep's handed-off leads became",
         rep_label="Inside rep",
     )
     # Her reasons next to her team's, on the same leads (a rep reading her own
@@ -233,12 +233,14 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         items,
         base=base,
         key="reasons",
-        title="Her disqualification and rejection reasons next to her team's",
+        title="Each rep's disqualification and rejection reasons next to the team's",
     )
     chart = Chart(
         kind="bars",
-        title="Qualified leads per week",
+        title="Qualified leads per week, by inside rep",
         unit="ratio",
+        value_axis="Leads qualified per week",
+        category_axis="Inside rep",
         bars=[bar(row, "rep", "qualified_per_week") for row in table.rows],
     )
     return Report(

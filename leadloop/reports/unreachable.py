@@ -73,7 +73,13 @@ COLUMNS = [
     Column("low", "95 % CI low", "pct", "Wilson score interval of the reach rate."),
     Column("high", "95 % CI high", "pct"),
     Column("lift", "Lift", "ratio", "Reach rate / the average reach rate."),
-    Column("p", "p-value", "float", "Two-sided two-proportion z-test against all other values."),
+    Column(
+        "p",
+        "Chance it is luck (p)",
+        "float",
+        "The chance of a reach rate this far from the other values' if the value made no "
+        "difference (two-sided two-proportion z-test); under 0.05: a real difference.",
+    ),
 ]
 
 
@@ -176,6 +182,9 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
             bars=bars,
             unit="ratio",
             reference=1.0,
+            reference_label="average (1.0)",
+            value_axis="Reach rate / the average reach rate (lift)",
+            category_axis=_label(chart_key),
         ),
         notes=[
             "Settled: reached, or closed without being reached (unreachable, disqualified "

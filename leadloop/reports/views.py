@@ -19,6 +19,7 @@ from leadloop.lib.pages import current_user, page
 from leadloop.reports import charts, registry, review
 from leadloop.reports.filters import ReportFilterForm
 from leadloop.reports.pdf import render_pdf
+from leadloop.reports.presentation import page_columns
 from leadloop.reports.render import csv_text
 from leadloop.reports.result import Report
 from leadloop.reports.review import Pack
@@ -87,16 +88,41 @@ def index(request: HttpRequest) -> HttpResponse:
 def report_page(request: HttpRequest, name: str) -> HttpResponse:
     run = _run(request, name)
     params = {k: v for k, v in request.GET.items() if k != "table" and v}
+    form = run.form
+    if run.report is not None and not (request.GET.get("date_from") or request.GET.get("date_to")):
+        # The period the report used, in its date fields, not empty ones.
+        form = _with_period(request, run.spec.name, run.report)
     context: dict[str, Any] = {
         "spec": run.spec,
         "report": run.report,
-        "form": run.form,
+        "tables": [(t, page_columns(run.spec.name, t)) for t in run.report.tables]
+        if run.report
+        else [],
+        "form": form,
         "timed_out": run.timed_out,
         "chart": charts.render(run.report.chart) if run.report else "",
         "query": urlencode(params),
         "restricted": _viewer(request).own_rep is not None,
     }
     return render(request, "reports/report.html", context, status=run.status)
+
+
+def _with_period(request: HttpRequest, name: str, report: Report) -> ReportFilterForm:
+    """The filter form as asked, with the report's default period filled in."""
+    data = request.GET.copy()
+    if report.date_from is not None:
+        data["date_from"] = report.date_from.isoformat()
+    if report.date_to is not None:
+        data["date_to"] = report.date_to.isoformat()
+    viewer = _viewer(request)
+    form = ReportFilterForm(
+        data,
+        user=current_user(request),
+        report=name,
+        today=report.now.astimezone(viewer.tz).date(),
+    )
+    form.is_valid()
+    return form
 
 
 def _refusal_text(run: Run) -> str:

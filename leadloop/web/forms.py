@@ -246,6 +246,11 @@ DRILLDOWN_FIELDS: dict[str, str] = {
 }
 
 
+def _words(key: str) -> str:
+    """A filter value's key as a label: "open_late" -> "Open late"."""
+    return key.replace("_", " ").capitalize()
+
+
 def _drilldown_field(name: str, teams: set[int] | None) -> forms.Field:
     """The form field of one drill-down filter (see DRILLDOWN_FIELDS)."""
     label = DRILLDOWN_FIELDS[name]
@@ -282,7 +287,8 @@ def _drilldown_field(name: str, teams: set[int] | None) -> forms.Field:
         field = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices])
     elif name == "reach":
         field = forms.ChoiceField(
-            choices=[("", "Any")] + [(k, k.replace("_", " ")) for k in metrics.REACH_STATES]
+            choices=[("", "Any")]
+            + [(k, k.replace("_", " ").capitalize()) for k in metrics.REACH_STATES]
         )
     elif name == "answer":
         field = forms.ChoiceField(
@@ -298,7 +304,8 @@ def _drilldown_field(name: str, teams: set[int] | None) -> forms.Field:
         field = forms.ChoiceField(choices=[("", "Any SLA"), *ClockKind.choices])
     elif name == "sla_result":
         field = forms.ChoiceField(
-            choices=[("", "Any")] + [(k, k.replace("_", " ")) for k in metrics.CLOCK_STATES]
+            choices=[("", "Any")]
+            + [(k, k.replace("_", " ").capitalize()) for k in metrics.CLOCK_STATES]
         )
     elif name == "reason":
         field = forms.ModelChoiceField(
@@ -318,7 +325,8 @@ def _drilldown_field(name: str, teams: set[int] | None) -> forms.Field:
     elif name == "as_of":
         field = forms.DateTimeField(
             input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M"],
-            widget=forms.TextInput(),
+            # The report's instant rides along unseen; the list says it in words.
+            widget=forms.HiddenInput(),
         )
     else:  # sla_stop, attr
         field = forms.CharField(max_length=80)
@@ -531,6 +539,7 @@ class QualificationForm(ActionForm):
         }
         super().__init__(*args, **kwargs)
         self.definition = definition
+        self.saved_answers = {k: v for k, v in (lead.qualification or {}).items() if v}
         for criterion in definition.criteria:
             label = criterion.get("label") or criterion["key"]
             if criterion.get("required", True):
@@ -541,6 +550,13 @@ class QualificationForm(ActionForm):
                 required=False,
                 max_length=1000,
             )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # An empty form over no answers saves nothing: saying "saved" would be a lie.
+        if not self.errors and not self.answers() and not self.saved_answers:
+            raise forms.ValidationError("Nothing to save: answer at least one question first.")
+        return data
 
     def answers(self) -> dict[str, str]:
         return {

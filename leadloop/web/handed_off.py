@@ -26,7 +26,10 @@ PAGE_SIZE = 50
 def handed_off(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if user.role != Role.INSIDE_REP:
-        raise PermissionDenied
+        raise PermissionDenied(
+            "'Handed off' lists an inside rep's own hand-offs. Managers and admins find "
+            "every hand-off in the Teleprospector results report and the lead list."
+        )
     leads = handed_off_by(user)
     paginator = Paginator(leads, PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))

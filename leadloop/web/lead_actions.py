@@ -33,7 +33,9 @@ from leadloop.lifecycle.claims import claim_lead, release_claim
 from leadloop.lifecycle.edits import edit_lead
 from leadloop.lifecycle.qualification import save_qualification
 from leadloop.lifecycle.transitions import lead_transition
+from leadloop.lifecycle.undo import undo_activity
 from leadloop.outreach.choices import ActivityKind, Outcome
+from leadloop.outreach.models import Activity
 from leadloop.web import selectors
 from leadloop.web.forms import (
     ActionForm,
@@ -134,8 +136,35 @@ def lead_transition_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         ),
         form=form,
         rerender=lambda status: render_lead(request, lead, status=status, form=form),
-        done=f"{action.label}: done.",
+        done=_done_text(action, form),
     )
+
+
+# What the page says once a move is made: what happened, in the past tense.
+DONE_TEXT = {
+    Action.START_WORK: "Work started.",
+    Action.DISQUALIFY: "Disqualified.",
+    Action.MARK_UNREACHABLE: "Marked unreachable.",
+    Action.HAND_OFF: "Handed off to sales.",
+    Action.ACCEPT: "Accepted.",
+    Action.REJECT: "Rejected: the lead is back with its inside rep.",
+    Action.MEETING_HELD: "Meeting held: recorded.",
+    Action.NO_SHOW: "No-show recorded: the follow-up cadence starts.",
+    Action.RECYCLE: "Recycled to the inside rep.",
+    Action.NURTURE: "Moved to nurture.",
+    Action.OPEN_OPPORTUNITY: "Opportunity opened.",
+    Action.WIN: "Won.",
+    Action.LOSE: "Marked lost.",
+    Action.MARK_DUPLICATE: "Marked as a duplicate.",
+}
+
+
+def _done_text(action: Action, form: ActionForm) -> str:
+    if action == Action.HAND_OFF:
+        rep = getattr(form, "cleaned_data", {}).get("sales_rep")
+        if rep is not None:
+            return f"Handed off to {rep}."
+    return DONE_TEXT.get(action, f"{action.label}: recorded.")
 
 
 def _form_action(
@@ -195,6 +224,33 @@ def lead_activity_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         act=act,
         done=f"{title} logged.",
     )
+
+
+@require_POST
+@page
+def lead_activity_undo_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Take back the attempt just logged (the quick-log's Undo, key `u`)."""
+    user = current_user(request)
+    lead = lead_for(user, lead_id)
+    try:
+        activity = int(request.POST.get("activity", ""))
+    except ValueError:
+        messages.error(request, "Which attempt to undo? The page was out of date; reload it.")
+        return render_lead(request, lead, status=400)
+    if not Activity.objects.filter(pk=activity, lead_id=lead.pk).exists():
+        messages.error(request, "That attempt is not on this lead any more.")
+        return render_lead(request, lead, status=409)
+    try:
+        undo_activity(activity=activity, actor=user, now=pages.clock())
+    except NotPermitted as exc:
+        messages.error(request, str(exc))
+        return render_lead(request, lead, status=403)
+    except (Conflict, ValidationError) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, f"Not undone: {text}.")
+        return render_lead(request, lead_for(user, lead.pk), status=409)
+    messages.success(request, "Undone: the attempt is gone and the lead is as it was before.")
+    return HttpResponseRedirect(_lead_url(lead, "#quick-log"))
 
 
 @require_POST

@@ -10,6 +10,7 @@ may correct the lead.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -30,6 +31,7 @@ from leadloop.leads.selectors import identity_q, related_inquiries, visible_lead
 from leadloop.lib import pages
 from leadloop.lib.pages import current_user, page
 from leadloop.lifecycle.edits import may_edit
+from leadloop.lifecycle.undo import UNDO_WINDOW, undo_offer
 from leadloop.outreach.rules import attempts_exhausted
 from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors
@@ -95,8 +97,19 @@ def policy_used_up(lead: Lead) -> bool:
     )
 
 
-def _offered(user: User, lead: Lead, action: Action) -> bool:
+# Moves that record how a meeting went: nothing to record before it starts.
+MEETING_OUTCOMES = frozenset({Action.MEETING_HELD, Action.NO_SHOW})
+
+
+def _offered(user: User, lead: Lead, action: Action, now: datetime | None = None) -> bool:
     if not can_act(user, lead, action):
+        return False
+    if (
+        action in MEETING_OUTCOMES
+        and now is not None
+        and lead.meeting_at is not None
+        and lead.meeting_at > now
+    ):
         return False
     if action == Action.MARK_UNREACHABLE:
         # Before the attempt policy is used up only the side's manager says so.
@@ -109,11 +122,12 @@ def action_forms(
     lead: Lead,
     bound: TransitionForm | None = None,
     suggestions: list[Suggestion] | None = None,
+    now: datetime | None = None,
 ) -> list[TransitionForm]:
     # Forward moves first, then the ones that end or park the lead; each in lifecycle order.
     order = list(Action)
     allowed = sorted(
-        (a for a in states.allowed_actions(lead.stage) if _offered(user, lead, a)),
+        (a for a in states.allowed_actions(lead.stage) if _offered(user, lead, a, now)),
         key=lambda a: (a in NEGATIVE_ACTIONS, order.index(a)),
     )
     if not allowed:
@@ -170,10 +184,13 @@ def render_lead(
         user, lead, Action.HAND_OFF
     ):
         suggestions = suggest_sales_reps(lead, now)
-    forms = action_forms(user, lead, bound, suggestions)
+    forms = action_forms(user, lead, bound, suggestions, now)
     held_by_other = is_claimed_by_other(lead, user, now)
+    # A claim outlives a hand-off until it runs out; it means nothing once she may
+    # not work the lead, so the page does not say she is working it.
     holds_claim = (
-        lead.claimed_by_id == user.pk
+        workable
+        and lead.claimed_by_id == user.pk
         and lead.claimed_until is not None
         and lead.claimed_until > now
     )
@@ -205,6 +222,8 @@ def render_lead(
         "is_open": states.is_open(lead.stage),
         "earlier_attempts": (lead.dials + lead.emails) - (lead.round_dials + lead.round_emails),
         "followup": followup_selectors.lead_followup(lead, now, user),
+        "undo": undo_offer(lead=lead, user=user, now=now) if workable else None,
+        "undo_until": now + UNDO_WINDOW,
     }
     return render(request, "web/lead_detail.html", context, status=status)
 

@@ -103,7 +103,10 @@ def _queue_owner(viewer: User, form: QueueFilterForm) -> User | None:
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     viewer = current_user(request)
     if viewer.role not in (Role.INSIDE_REP, Role.MANAGER, Role.ADMIN) and not viewer.is_superuser:
-        raise PermissionDenied
+        raise PermissionDenied(
+            "The queue is for inside reps, their managers and admins; your leads are on "
+            "your home page and in Leads."
+        )
     now = pages.clock()
     form = QueueFilterForm(request.GET or None, viewer=viewer)
     rep = _queue_owner(viewer, form)

@@ -212,3 +212,13 @@ def admin_home(user: User, now: datetime) -> dict[str, Any]:
         "team_total": Team.objects.count(),
         "campaign_total": Campaign.objects.count(),
     }
+
+
+# The lead list counts its leads up to this many: past it, "more than 10,000" says
+# enough, and the count never costs more than reading that many index entries.
+COUNT_CAP = 10_000
+
+
+def capped_count(leads: QuerySet[Lead]) -> int:
+    """How many leads, counting no further than COUNT_CAP + 1 (one query)."""
+    return leads.order_by().values("pk")[: COUNT_CAP + 1].count()

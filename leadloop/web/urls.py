@@ -25,6 +25,11 @@ urlpatterns: list[URLPattern] = [
     ),
     path("leads/<int:lead_id>/activities", lead_actions.lead_activity_view, name="lead_activity"),
     path(
+        "leads/<int:lead_id>/activities/undo",
+        lead_actions.lead_activity_undo_view,
+        name="lead_activity_undo",
+    ),
+    path(
         "leads/<int:lead_id>/qualification",
         lead_actions.lead_qualification_view,
         name="lead_qualification",

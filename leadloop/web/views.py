@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
-from leadloop.leads.selectors import lead_page
+from leadloop.leads.selectors import filtered_leads, lead_page
 from leadloop.lib import pages
 from leadloop.lib.pages import HtmxHttpRequest, current_user, page
-from leadloop.web import selectors
+from leadloop.web import dashboard, selectors
 from leadloop.web.forms import (
     LeadFilterForm,
 )
@@ -52,11 +52,26 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"now": now, "stage_groups": stage_group_urls()}
     if build is not None:
         context |= build(user, now)
+    context["dashboard"] = home_dashboard(user, now, context)
     if user.role == Role.ADMIN:
         links = admin_links()
         context["admin_links"] = [(label, url) for _, label, url in links]
         context["admin_urls"] = {key: url for key, _, url in links}
     return render(request, template, context)
+
+
+def home_dashboard(user: User, now: datetime, context: dict[str, Any]) -> dashboard.Dashboard:
+    """The role's few numbers for the top of its home page."""
+    tz = timezone.get_current_timezone()
+    if user.role == Role.MANAGER:
+        return dashboard.manager(user, now, tz)
+    if user.role == Role.MARKETING:
+        return dashboard.marketing(user, now, tz)
+    if user.role == Role.INSIDE_REP:
+        return dashboard.inside_rep(user, now, tz)
+    if user.role == Role.SALES_REP and "debt" in context:
+        return dashboard.sales_rep(user, now, context["debt"])
+    return dashboard.Dashboard(tiles=[])
 
 
 ADMIN_PAGES = [
@@ -120,9 +135,13 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     if next_cursor:
         params["cursor"] = next_cursor
         older_url = f"?{params.urlencode()}"
+    as_of = getattr(form, "cleaned_data", {}).get("as_of")
     context = {
         "form": form,
         "leads": leads,
+        "count": selectors.capped_count(filtered_leads(user, form.filters())),
+        "count_cap": selectors.COUNT_CAP,
+        "as_of": as_of,
         "older_url": older_url,
         "newest_url": newest_url,
         "export_query": export_query,

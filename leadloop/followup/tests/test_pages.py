@@ -173,6 +173,8 @@ def test_an_invitation_without_a_time_is_refused_by_field(
     ics = client.get(reverse("followup:invitation_ics", args=[invite.pk]))
     assert ics.status_code == 200 and ics["Content-Type"].startswith("text/calendar")
     assert b"BEGIN:VEVENT" in ics.content and b"DTSTART:20261130T090000Z" in ics.content
+    # The prospect's calendar names her company first.
+    assert f"SUMMARY:{no_show.company}: call with {world.a.sales_rep}".encode() in ics.content
     assert (
         client_for(world.b.sales_rep)
         .get(reverse("followup:invitation_ics", args=[invite.pk]))
@@ -281,7 +283,7 @@ def test_a_manager_edits_her_teams_cadence(world: World, clock: Clock) -> None:
     assert client_for(world.a.sales_rep).get(reverse("followup:cadences")).status_code == 403
     manager = client_for(world.a.sales_manager)
     page = manager.get(reverse("followup:cadences")).content.decode()
-    assert "No-show follow-up (seed 004)" in page and "Give a team its own cadence" in page
+    assert "No-show follow-up" in page and "Give a team its own cadence" in page
     default = CadenceTemplate.objects.get(team__isnull=True)
     assert manager.post(reverse("followup:cadence_edit", args=[default.pk]), {}).status_code == 403
     response = manager.post(reverse("followup:cadence_customize"), {"team": world.a.sales.pk})

@@ -117,7 +117,7 @@ def test_overdue_feedback_escalates_to_the_sales_manager_once(world: World) -> N
     assert clock.result == ClockResult.BREACHED and clock.escalated_at == after
     escalations = Notification.objects.filter(user=world.a.sales_manager, clock=clock)
     assert escalations.count() == 1
-    assert "Escalated: Sales feedback breached" in render(escalations.get()).title
+    assert "Escalated: feedback deadline missed" in render(escalations.get()).title
     tick(after)
     assert Notification.objects.filter(user=world.a.sales_manager, clock=clock).count() == 1
     # The overdue outcome is on the feedback-owed page's data, and the rep's home.

@@ -6,10 +6,17 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from leadloop.reports import charts
 from leadloop.reports.render import fmt
-from leadloop.reports.result import Cell, Column, Row
+from leadloop.reports.result import Cell, Chart, Column, Row
 
 register = template.Library()
+
+
+@register.simple_tag
+def chart_svg(chart: Chart | None) -> SafeString:
+    """A report chart as inline SVG (the review pack's charts)."""
+    return charts.render(chart)
 
 
 @register.simple_tag

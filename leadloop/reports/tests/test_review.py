@@ -121,7 +121,7 @@ def test_review_command_writes_the_pdf(
         "Training flags",
         data["A1"].full_name,
         "Not qualified",  # (parentheses are escaped in PDF strings)
-        "12,000.00",
+        "EUR 12,000",
         "62.5 %",  # Alpha's inside first contact: 5 of 8 met
         "3 leads",
     ):
@@ -208,3 +208,28 @@ def test_long_tables_print_one_line_a_row(data: Data, monkeypatch: pytest.Monkey
     for key in ("A1", "A5", "A6"):
         assert data[key].full_name.encode("latin-1") in raw
     assert b"Not qualified" in raw  # cut to its column, still readable
+
+
+def test_each_section_has_the_report_charts_and_a_summary_of_the_month(data: Data) -> None:
+    alpha = pack(pair="Alpha Teleprospecting").sections[0]
+    titles = [chart.title for chart in alpha.charts]
+    assert titles == [
+        "Alpha Teleprospecting: share of clocks met, late and pending, by SLA",
+        "Alpha Sales: share of clocks met, late and pending, by SLA",
+        "Alpha Sales: feedback rate by sales rep",
+    ]
+    assert all(chart.value_axis for chart in alpha.charts)
+    # November against October (nothing handed off in October in the data set).
+    assert alpha.summary.startswith(
+        "In November Alpha Teleprospecting handed 3 leads to Alpha Sales, 3 more than the 0 "
+        "of October."
+    )
+    assert "Alpha Teleprospecting met" in alpha.summary and "October" in alpha.summary
+    raw = render_pdf(pack(pair="Alpha Teleprospecting"), compress=False)
+    for text in (alpha.summary[:60], "feedback rate by sales rep", "target 100 %"):
+        assert latin1(text).encode("latin-1") in raw, text
+    page = client_for(data.world.a.tele_manager).get(
+        reverse("reports:review"), {"month": "2026-11"}
+    )
+    html = page.content.decode()
+    assert alpha.summary in html and html.count('<svg class="chart"') >= 3

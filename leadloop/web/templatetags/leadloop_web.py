@@ -6,11 +6,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from leadloop.accounts.choices import Role
+from leadloop.accounts.choices import Role, TeamKind
+from leadloop.accounts.models import Team
+from leadloop.accounts.selectors import managed_team_ids
 from leadloop.campaigns.choices import Channel
 from leadloop.leads.choices import Stage
 from leadloop.leads.states import INSIDE_OPEN, SALES_OPEN
@@ -81,6 +84,10 @@ def business_span(value: Any) -> str:
         return "—"
     minutes = int(abs(value).total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        # "88 days", not "2118 h": past a day, hours are hard to read.
+        days = hours // 24
+        return f"{days} day{'s' if days != 1 else ''}"
     if hours and minutes:
         return f"{hours} h {minutes} min"
     if hours:
@@ -104,8 +111,59 @@ def clock_badge(state: str) -> SafeString:
     )
 
 
+def _team_kinds(user: Any) -> set[str]:
+    """Kinds of the teams a manager runs, asked once per request (cached on the user)."""
+    cached = getattr(user, "_managed_team_kinds", None)
+    if cached is None:
+        cached = set(
+            Team.objects.filter(pk__in=managed_team_ids(user)).values_list("kind", flat=True)
+        )
+        user._managed_team_kinds = cached
+    return cached
+
+
+@register.filter
+def works_queue(user: Any) -> bool:
+    """Whether the Queue menu leads somewhere: an inside rep, a teleprospecting
+    manager (her reps' queues) or an admin; not a sales manager, whose team has no queue."""
+    role = getattr(user, "role", None)
+    if role in (Role.INSIDE_REP, Role.ADMIN) or getattr(user, "is_superuser", False):
+        return True
+    return role == Role.MANAGER and TeamKind.TELEPROSPECTING in _team_kinds(user)
+
+
+@register.filter
+def works_sales(user: Any) -> bool:
+    """Whether the sales inbox and cadence tasks are her work: a sales rep, a
+    sales manager or an admin."""
+    role = getattr(user, "role", None)
+    if role in (Role.SALES_REP, Role.ADMIN) or getattr(user, "is_superuser", False):
+        return True
+    return role == Role.MANAGER and TeamKind.SALES in _team_kinds(user)
+
+
 @register.filter
 def role_is(user: Any, roles: str) -> bool:
     """Whether the user has one of the comma-separated roles (admins count as every role)."""
     role = getattr(user, "role", None)
     return role is not None and (role == Role.ADMIN or role in roles.split(","))
+
+
+@register.filter
+def not_found_reason(exception: Any) -> str:
+    """A 404's reason for people: the app's own message ("No report 'x'."), never a
+    resolver's class name."""
+    text = str(exception or "")
+    if not text or text in ("Resolver404", "Http404") or text.startswith("{"):
+        return "There is no page at this address. It may have moved, or the link was mistyped."
+    return text
+
+
+@register.filter
+def money(value: Any) -> str:
+    """An amount with its currency and thousands separators: "EUR 43,200"."""
+    if value is None or value == "":
+        return "—"
+    amount = float(value)
+    text = f"{amount:,.0f}" if amount == int(amount) or abs(amount) >= 100 else f"{amount:,.2f}"
+    return f"{settings.LEADLOOP_CURRENCY} {text}"

@@ -66,7 +66,7 @@ def test_inside_rep_works_the_queue_and_hands_off(world: World, browser_context:
     handoff.locator("textarea[name=write_up]").fill("Globex wants routing by Q1; CFO on the call.")
     handoff.locator("input[name=warm_call_confirmed]").check()
     handoff.locator("button[type=submit]").click()
-    page.wait_for_selector("text=Hand off to sales: done.")
+    page.wait_for_selector(f"text=Handed off to {world.a.sales_rep}.")
     assert Lead.objects.get(pk=urgent.pk).stage == Stage.HANDED_OFF
 
     # The sales rep sees it waiting for her.

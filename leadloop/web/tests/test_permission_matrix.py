@@ -66,12 +66,14 @@ from leadloop.testing_matrix import (
     Beta,
     Case,
     Door,
+    attempt_by_inside,
     beta_endpoint,
     beta_form,
     beta_template,
     build_beta,
     claimed_by_inside,
     done_import,
+    last_attempt,
     lists,
     reads,
     response_bytes,
@@ -438,6 +440,17 @@ TABLE: dict[str, list[Case]] = {
             writes(WORKS_FRESH),
             path=lead("fresh"),
             body=lambda beta: {"kind": "call", "outcome": "no_answer", "note": ""},
+            changes=True,
+        )
+    ],
+    # Only the rep who logged the attempt takes it back; her manager and admins may not.
+    "web:lead_activity_undo": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), ("b_inside", DO)),
+            path=lead("fresh"),
+            setup=attempt_by_inside,
+            body=last_attempt,
             changes=True,
         )
     ],

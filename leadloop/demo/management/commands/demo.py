@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from leadloop.accounts.models import User
-from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_logins, seed_demo
+from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_login_lines, seed_demo
 from leadloop.leads.models import Lead
 
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             self.stdout.write("The database already has users; not seeding it.")
         port = opts["port"]
         self.stdout.write(self.style.SUCCESS(f"\nleadloop demo at http://127.0.0.1:{port}/"))
-        logins = demo_logins()
+        logins = demo_login_lines()
         present = set(
             User.objects.filter(username__in=[name for _, name in logins]).values_list(
                 "username", flat=True
@@ -58,9 +58,10 @@ class Command(BaseCommand):
         )
         if present:
             self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
-            for role, username in logins:
+            width = max(len(who) for who, _ in logins)
+            for who, username in logins:
                 if username in present:
-                    self.stdout.write(f"  {role:<12} {username}")
+                    self.stdout.write(f"  {who:<{width}}  {username}")
         else:
             self.stdout.write("Log in with your own users (this is not the demo's database).")
         self.stdout.write(f"API docs: http://127.0.0.1:{port}/api/v1/docs\n")

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leadloop.accounts.models import User
 from leadloop.demo.org import missing_org
-from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_logins, seed_demo
+from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_login_lines, seed_demo
 from leadloop.lib.times import now_option
 
 
@@ -105,8 +105,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if summary.users_created:
             self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
-            for role, username in demo_logins():
-                self.stdout.write(f"  {role:<12} {username}")
+            lines = demo_login_lines()
+            width = max(len(who) for who, _ in lines)
+            for who, username in lines:
+                self.stdout.write(f"  {who:<{width}}  {username}")
         if summary.interrupted:
             self.stderr.write("Stopped by Ctrl-C; every lead written is complete.")
             sys.exit(130)

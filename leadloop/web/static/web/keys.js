@@ -25,3 +25,19 @@
     }
   });
 })();
+
+// An offer that runs out (the quick-log's Undo): gone from the page when its time is up,
+// as the server would refuse it then anyway.
+(function () {
+  "use strict";
+  function expire() {
+    document.querySelectorAll("[data-expires]").forEach(function (el) {
+      var until = Date.parse(el.getAttribute("data-expires"));
+      if (!isNaN(until)) {
+        setTimeout(function () { el.remove(); }, Math.max(until - Date.now(), 0));
+      }
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", expire);
+  else expire();
+})();
