@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "leadloop.followup",
     "leadloop.notifications",
     "leadloop.imports",
+    "leadloop.scoring",
     "leadloop.lifecycle",
     "leadloop.tick",
     "leadloop.reports",
