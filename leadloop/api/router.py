@@ -30,6 +30,7 @@ from leadloop.api.leads import router as leads
 from leadloop.api.notifications import router as notifications
 from leadloop.api.qualification import router as handoff
 from leadloop.api.schemas import CheckedJsonParser, UtcJsonRenderer
+from leadloop.api.scoring import router as scoring
 from leadloop.api.teams import router as accounts
 from leadloop.api.throttling import PerAddress, PerToken
 from leadloop.api.workspace import router as workspace
@@ -165,3 +166,4 @@ api.add_router("/reports", reports)
 api.add_router("/notifications", notifications)
 api.add_router("/followup", followup)
 api.add_router("/imports", imports)
+api.add_router("/scoring", scoring)

@@ -30,7 +30,7 @@ from leadloop.lib.times import utc
 from leadloop.lifecycle import bulk, events
 from leadloop.scoring import rules, selectors, tuning
 from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
-from leadloop.scoring.models import ModelEvent, ScoringModel
+from leadloop.scoring.models import ModelEvent, ScoringModel, TuningRun
 
 CHUNK = 5000
 SCORE_COLUMNS = (
@@ -374,3 +374,81 @@ def _write_scores(staging: str, rows: list[tuple[Any, ...]]) -> None:
             "score_probability = s.probability, tier = s.tier, scored_at = s.scored_at, "
             f"score_model = s.score_model FROM {staging} AS s WHERE l.id = s.id"
         )
+
+
+# -- tuning in the worker -----------------------------------------------------
+
+
+def queue_tuning(
+    *,
+    target: str,
+    actor: User | None,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> TuningRun:
+    """Ask the worker for a proposal; the run says how far it got and what came of it."""
+    now = utc(now, "now")
+    if target not in Target.values:
+        raise ValidationError(
+            {"target": f"unknown target '{target}'; one of {', '.join(Target.values)}"}
+        )
+    if since is not None and until is not None and since >= until:
+        raise ValidationError({"since": "must be before until"})
+    busy = TuningRun.objects.filter(
+        state__in=(TuningRun.State.QUEUED, TuningRun.State.RUNNING)
+    ).first()
+    if busy is not None:
+        raise TuningBusy(f"tuning {busy.pk} ({busy.target}) is still {busy.state}; wait for it")
+    with transaction.atomic():
+        run = TuningRun.objects.create(
+            target=target, since=since, until=until, created_at=now, created_by=actor
+        )
+        transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+class TuningBusy(Conflict):
+    """Another tuning is queued or running (409)."""
+
+
+def _enqueue(run_id: int) -> None:
+    from leadloop.lifecycle.tasks import tune_scoring
+
+    tune_scoring(run_id)
+
+
+def run_tuning(run_id: int, *, now: datetime) -> TuningRun:
+    """The worker's side: tune, telling the run its progress; failed with the reason."""
+    run = TuningRun.objects.select_related("created_by").get(pk=run_id)
+    TuningRun.objects.filter(pk=run_id).update(state=TuningRun.State.RUNNING, step="reading")
+
+    def progress(step: str, fraction: float) -> None:
+        TuningRun.objects.filter(pk=run_id).update(step=step[:60], progress=round(fraction, 3))
+
+    try:
+        model = propose(
+            target=run.target,
+            actor=run.created_by,
+            now=now,
+            since=run.since,
+            until=run.until,
+            progress=progress,
+        )
+    except ValidationError as exc:
+        TuningRun.objects.filter(pk=run_id).update(
+            state=TuningRun.State.FAILED, message="; ".join(exc.messages)[:500], finished_at=now
+        )
+    except Exception as exc:
+        TuningRun.objects.filter(pk=run_id).update(
+            state=TuningRun.State.FAILED,
+            message=f"the tuning stopped ({type(exc).__name__}); nothing was proposed"[:500],
+            finished_at=now,
+        )
+        raise
+    else:
+        TuningRun.objects.filter(pk=run_id).update(
+            state=TuningRun.State.DONE, proposal=model, progress=1.0, step="done", finished_at=now
+        )
+    run.refresh_from_db()
+    return run

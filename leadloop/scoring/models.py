@@ -64,3 +64,35 @@ class ModelEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} v{self.scoring_model_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class TuningRun(models.Model):
+    """A tuning asked for in the app or the API, run by the worker: its progress and result."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    target = models.CharField(max_length=12, choices=Target.choices)
+    since = models.DateTimeField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    step = models.CharField(max_length=60, blank=True, default="")
+    progress = models.FloatField(default=0.0)
+    message = models.CharField(max_length=500, blank=True, default="")
+    proposal = models.ForeignKey(
+        ScoringModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"tuning {self.pk} ({self.target}, {self.state})"
