@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("leadloop.web.teams.urls")),
     path("", include("leadloop.web.policies.urls")),
     path("", include("leadloop.web.imports.urls")),
+    path("", include("leadloop.web.scoring_urls")),
     path("reports/", include("leadloop.reports.urls")),
     path("", include("leadloop.web.followup.urls")),
     path("", include("leadloop.web.urls")),

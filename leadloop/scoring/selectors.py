@@ -136,3 +136,22 @@ def points_table(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
             {"label": feature["label"], "value": rules.MISSING, "points": feature["missing"]}
         )
     return out
+
+
+def explanation(lead: Lead) -> dict[str, Any]:
+    """What the lead page says of a score: the three lines that raised it most, the three
+    that lowered it most, and when the model that scored it was applied."""
+    raised, lowered = rules.top_factors(lead.score_breakdown or [])
+    model = (
+        ScoringModel.objects.filter(version=lead.score_model).only("applied_at", "version").first()
+        if lead.score_model is not None
+        else None
+    )
+    return {
+        "raised": raised,
+        "lowered": lowered,
+        "model": model,
+        "percent": None if lead.score_probability is None else round(lead.score_probability * 100),
+        "tier": lead.tier,
+        "scored_at": lead.scored_at,
+    }

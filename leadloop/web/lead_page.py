@@ -31,6 +31,7 @@ from leadloop.lib import pages
 from leadloop.lib.pages import current_user, page
 from leadloop.lifecycle.edits import may_edit
 from leadloop.outreach.rules import attempts_exhausted
+from leadloop.scoring import selectors as scoring_selectors
 from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors
 from leadloop.web.forms import (
@@ -205,6 +206,7 @@ def render_lead(
         "is_open": states.is_open(lead.stage),
         "earlier_attempts": (lead.dials + lead.emails) - (lead.round_dials + lead.round_emails),
         "followup": followup_selectors.lead_followup(lead, now, user),
+        "score": scoring_selectors.explanation(lead),
     }
     return render(request, "web/lead_detail.html", context, status=status)
 

@@ -14,6 +14,7 @@ from leadloop.accounts.choices import Role
 from leadloop.campaigns.choices import Channel
 from leadloop.leads.choices import Stage
 from leadloop.leads.states import INSIDE_OPEN, SALES_OPEN
+from leadloop.scoring import rules as scoring_rules
 
 register = template.Library()
 
@@ -109,3 +110,12 @@ def role_is(user: Any, roles: str) -> bool:
     """Whether the user has one of the comma-separated roles (admins count as every role)."""
     role = getattr(user, "role", None)
     return role is not None and (role == Role.ADMIN or role in roles.split(","))
+
+
+@register.filter
+def signed(points: Any) -> str:
+    """Points as a person reads them: +12, minus 8 with a real minus sign, 0."""
+    try:
+        return scoring_rules.signed(int(points))
+    except (TypeError, ValueError):
+        return ""

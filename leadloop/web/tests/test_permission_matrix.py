@@ -57,6 +57,7 @@ from leadloop.testing_matrix import (
     PINNED,
     REPS,
     ROLES,
+    SCORERS,
     SEE,
     SEES_FRESH,
     SEES_HANDED,
@@ -75,7 +76,10 @@ from leadloop.testing_matrix import (
     roles,
     rolled_back,
     run_matrix,
+    scoring_proposal,
     the_import,
+    the_proposal,
+    the_tuning,
     uploaded_import,
     writes,
 )
@@ -289,6 +293,24 @@ TABLE: dict[str, list[Case]] = {
     "web:lead_export": [Case("GET", lists(SEES_HANDED))],
     # Imports: admins and marketing for any team, a manager for the teams she manages
     # (Beta's import is its teleprospecting team's); reps have no imports.
+    # Scoring: the organisation's models, for marketing, managers and admins.
+    "scoring:page": [
+        Case("GET", roles((EVERYONE, NO), (SCORERS, OK)), setup=scoring_proposal),
+    ],
+    "scoring:tune": [
+        Case("POST", roles((EVERYONE, NO), (SCORERS, OK)), body=lambda beta: {"target": "won"})
+    ],
+    "scoring:progress": [
+        Case("GET", roles((EVERYONE, NO), (SCORERS, OK)), path=the_tuning, setup=scoring_proposal)
+    ],
+    "scoring:apply": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (SCORERS, DO)),
+            path=the_proposal,
+            setup=scoring_proposal,
+        )
+    ],
     "imports:list": [
         Case("GET", lists({"admin", "marketing", "b_tele_mgr"}, refused=REPS), setup=done_import)
     ],
