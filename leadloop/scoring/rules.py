@@ -178,25 +178,39 @@ def decay(last_at: datetime | None, now: datetime, half_life_days: float) -> flo
     return float(0.5 ** (days / half_life_days))
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def engagement_lines(
     rules: Mapping[str, float], engagement: Engagement, now: datetime
 ) -> list[dict[str, Any]]:
     fade = decay(engagement.last_at, now, float(rules["half_life_days"]))
     lines: list[dict[str, Any]] = []
-    for count, per, cap, words in (
-        (engagement.connects, "connect", "connect_cap", "connected call or reply"),
-        (engagement.unanswered, "unanswered", "unanswered_cap", "unanswered dial"),
-        (engagement.resubmissions, "resubmission", "resubmission_cap", "form re-submission"),
+    for count, per, cap, one, many in (
+        (
+            engagement.connects,
+            "connect",
+            "connect_cap",
+            "connected call or reply",
+            "connected calls or replies",
+        ),
+        (
+            engagement.unanswered,
+            "unanswered",
+            "unanswered_cap",
+            "unanswered dial",
+            "unanswered dials",
+        ),
+        (
+            engagement.resubmissions,
+            "resubmission",
+            "resubmission_cap",
+            "form re-submission",
+            "form re-submissions",
+        ),
     ):
         if count <= 0:
             continue
         points = round(min(count, int(rules[cap])) * float(rules[per]) * fade)
         if points:
-            text = plural(count, words).replace("replys", "replies")
+            text = f"{count} {one if count == 1 else many}"
             lines.append({"factor": text, "points": points, "part": "engagement"})
     return lines
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from scipy import sparse
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from leadloop.scoring import rules
 from leadloop.scoring.rules import MISSING, OTHER, Value
@@ -44,9 +45,11 @@ MIN_EACH = 10
 MIN_PRESENT = 0.01
 # A feature that alone separates the outcomes this well is the outcome in disguise.
 LEAK_AUC = 0.97
-HALF_LIVES: tuple[float | None, ...] = (None, 365.0, 180.0, 90.0, 45.0)
+HALF_LIVES: tuple[float | None, ...] = (None, 365.0, 90.0)
 CS = (0.03, 0.1, 0.3, 1.0)
 BIN_COUNTS = (4, 8)
+# A value seen on fewer than this share of the window merges into "(other)".
+RARE_SHARES = (0.002, 0.01)
 SECONDS_PER_DAY = 86400.0
 
 Progress = Callable[[str, float], None]
@@ -194,6 +197,9 @@ class Settings:
     c: float
     bins: int
     min_count: int
+    # How fast the calibration forgets: its own half-life, chosen on the later leads'
+    # Brier score (base rates drift faster, or slower, than what separates leads).
+    calibration_days: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -201,6 +207,7 @@ class Settings:
             "C": self.c,
             "bins": self.bins,
             "min_count": self.min_count,
+            "calibration_half_life_days": self.calibration_days,
         }
 
 
@@ -322,53 +329,100 @@ def tier_cuts(points: np.ndarray) -> list[float]:
 
 
 def learn(history: History, settings: Settings) -> dict[str, Any]:
-    """A complete spec (points, calibration on the most recent part, tiers) from a history."""
+    """A complete spec from a history: points, a calibration weighted to the most recent
+    outcomes (by the chosen calibration half-life), tier cut-offs."""
     spec = fit_points(history.rows, history.outcomes, history.times, settings)
     points = fit_points_only(spec, history.rows)
-    _, recent = time_split(history.times, VALIDATION_FRACTION)
-    w = recency_weights(history.times[recent], settings.half_life_days)
-    spec["calibration"] = calibrate(points[recent], history.outcomes[recent], w)
+    w = recency_weights(history.times, settings.calibration_days)
+    spec["calibration"] = calibrate(points, history.outcomes, w)
     spec["tiers"] = tier_cuts(points)
     spec["engagement"] = dict(rules.DEFAULT_ENGAGEMENT)
     spec["settings"] = settings.as_dict()
     return spec
 
 
+def rolling_folds(history: History, folds: int = 2) -> list[tuple[History, History]]:
+    """Time-ordered folds inside a window: learn from everything before a slice, judge on
+    the slice; the most recent slice first, then the one before it."""
+    out: list[tuple[History, History]] = []
+    window = history
+    for _ in range(folds):
+        earlier, later = time_split(window.times, VALIDATION_FRACTION)
+        train, test = window.take(earlier), window.take(later)
+        if len(np.unique(train.outcomes)) < 2 or len(np.unique(test.outcomes)) < 2:
+            break
+        out.append((train, test))
+        window = train
+        if len(window) < MIN_CLOSED:
+            break
+    return out
+
+
 def choose_settings(
     history: History, progress: Progress | None = None
 ) -> tuple[Settings, list[dict[str, Any]]]:
-    """The settings whose model ranks the most recent part of the window best (AUC),
-    learned from the part before it; ties go to the better Brier score."""
-    inner, valid = time_split(history.times, VALIDATION_FRACTION)
-    train, test = history.take(inner), history.take(valid)
-    min_count = max(5, int(0.002 * len(train)))
+    """The settings whose models rank later leads best (mean AUC over rolling time-ordered
+    folds, each learned from the leads before its slice); ties go to the better Brier."""
+    folds = rolling_folds(history)
+    rare = sorted({max(5, int(share * len(history))) for share in RARE_SHARES})
     tried: list[dict[str, Any]] = []
-    grid = [(h, c, b) for h in HALF_LIVES for c in CS for b in BIN_COUNTS]
+    grid = [(h, c, b, m) for h in HALF_LIVES for c in CS for b in BIN_COUNTS for m in rare]
     best: tuple[float, float] | None = None
-    chosen = Settings(None, 0.3, BIN_COUNTS[0], min_count)
-    single = len(np.unique(test.outcomes)) < 2 or len(np.unique(train.outcomes)) < 2
-    for i, (half_life, c, bins) in enumerate(grid):
+    chosen = Settings(None, 0.3, BIN_COUNTS[0], rare[0])
+    if not folds:
+        return chosen, tried
+    for i, (half_life, c, bins, min_count) in enumerate(grid):
         settings = Settings(half_life, c, bins, min_count)
-        if single:
-            break
-        spec, features = _fit(train.rows, train.outcomes, train.times, settings)
-        pts = fast_points(spec, features, test.rows)
-        auc = roc_auc_score(test.outcomes, pts) if np.ptp(pts) > 0 else 0.5
-        _, recent = time_split(train.times, VALIDATION_FRACTION)
-        cal = calibrate(
-            fast_points(spec, features, train.take(recent).rows),
-            train.outcomes[recent],
-            recency_weights(train.times[recent], half_life),
-        )
-        p = np.array([rules.probability(cal, s) for s in pts])
-        brier = float(np.mean((p - test.outcomes) ** 2))
-        tried.append({**settings.as_dict(), "auc": round(float(auc), 4), "brier": round(brier, 5)})
-        key = (round(float(auc), 3), -brier)
+        aucs, briers = [], []
+        for train, test in folds:
+            spec, features = _fit(train.rows, train.outcomes, train.times, settings)
+            pts = fast_points(spec, features, test.rows)
+            aucs.append(float(roc_auc_score(test.outcomes, pts)) if np.ptp(pts) > 0 else 0.5)
+            cal = calibrate(
+                fast_points(spec, features, train.rows),
+                train.outcomes,
+                recency_weights(train.times, half_life),
+            )
+            p = np.array([rules.probability(cal, x) for x in pts])
+            briers.append(float(np.mean((p - test.outcomes) ** 2)))
+        auc, brier = float(np.mean(aucs)), float(np.mean(briers))
+        tried.append({**settings.as_dict(), "auc": round(auc, 4), "brier": round(brier, 5)})
+        key = (round(auc, 3), -brier)
         if best is None or key > best:
             best, chosen = key, settings
         if progress is not None:
             progress("choosing settings", (i + 1) / len(grid))
-    return chosen, tried
+    return replace(chosen, calibration_days=_calibration_days(folds, chosen)), tried
+
+
+CALIBRATION_HALF_LIVES: tuple[float | None, ...] = (None, 365.0, 180.0, 90.0, 45.0, 20.0)
+
+
+def _calibration_days(folds: list[tuple[History, History]], settings: Settings) -> float | None:
+    """The calibration half-life whose probabilities, fitted on each fold's window, score
+    its later leads best (mean Brier); the longest one unless a shorter is clearly better."""
+    scored = []
+    for train, test in folds:
+        spec, features = _fit(train.rows, train.outcomes, train.times, settings)
+        scored.append(
+            (
+                train,
+                test,
+                fast_points(spec, features, train.rows),
+                fast_points(spec, features, test.rows),
+            )
+        )
+    best, chosen = math.inf, None
+    for days in CALIBRATION_HALF_LIVES:
+        briers = []
+        for train, test, seen, later in scored:
+            cal = calibrate(seen, train.outcomes, recency_weights(train.times, days))
+            p = np.array([rules.probability(cal, x) for x in later])
+            briers.append(float(np.mean((p - test.outcomes) ** 2)))
+        brier = float(np.mean(briers))
+        if brier < best - 1e-4:
+            best, chosen = brier, days
+    return chosen
 
 
 # -- refusing the outcome in disguise -----------------------------------------
@@ -603,6 +657,19 @@ def tune(
 ) -> dict[str, Any]:
     """A proposal's spec and its backtest against the current spec and the baselines."""
     check_history(history, target)
+    # One thread: the fits are many and small, and on a busy machine OpenMP's threads
+    # wait on each other far longer than they save (five times slower on two cores).
+    with threadpool_limits(1):
+        return _tune(history, target=target, current=current, progress=progress)
+
+
+def _tune(
+    history: History,
+    *,
+    target: str,
+    current: Mapping[str, Any] | None,
+    progress: Progress | None,
+) -> dict[str, Any]:
     say = progress or (lambda step, fraction: None)
     refused = leaks(history)
     if refused:
