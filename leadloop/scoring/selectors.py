@@ -95,7 +95,18 @@ def history(
         rows.append(features_from_values(features))
         outcomes.append(int(bool(positive)))
         times.append(created_at.timestamp())
-    return History(rows, np.asarray(outcomes, dtype=int), np.asarray(times, dtype=float))
+    return History(rows, np.asarray(outcomes, dtype=int), arrival_order(times))
+
+
+def arrival_order(times: list[float]) -> np.ndarray:
+    """Creation times (sorted, then by id) made strictly increasing: leads that share a
+    time (a file imported without dates) keep their order a millisecond apart, so the
+    holdout is still the latest-arrived, never a random part."""
+    out = np.asarray(times, dtype=float)
+    for i in range(1, len(out)):
+        if out[i] <= out[i - 1]:
+            out[i] = out[i - 1] + 0.001
+    return out
 
 
 def _flag(condition: Q) -> Case:
