@@ -149,7 +149,9 @@ def propose(
     if since is not None and until is not None and since >= until:
         raise ValidationError({"since": "must be before until"})
     history = selectors.history(target, since=since, until=until)
-    current = selectors.active_model()
+    active = selectors.active_model()
+    # The backtest compares like with like: a model of another target is no "current".
+    current = active if active is not None and active.target == target else None
     try:
         result = tuning.tune(
             history,
