@@ -64,6 +64,10 @@ class LeadOut(Schema):
     team: int
     priority: int
     score: int
+    score_probability: float | None = Field(
+        None, description="The active scoring model's probability of its target"
+    )
+    tier: str = Field("", description="A-D by the scoring model's cut-offs; empty if unscored")
     first_name: str
     last_name: str
     title: str
@@ -177,6 +181,8 @@ def lead_json(lead: Lead) -> dict[str, Any]:
         "team": lead.team_id,
         "priority": lead.priority,
         "score": lead.score,
+        "score_probability": lead.score_probability,
+        "tier": lead.tier,
         "first_name": lead.first_name,
         "last_name": lead.last_name,
         "title": lead.title,
