@@ -200,6 +200,9 @@ class Settings:
     # How fast the calibration forgets: its own half-life, chosen on the later leads'
     # Brier score (base rates drift faster, or slower, than what separates leads).
     calibration_days: float | None = None
+    # What a value never seen scores like: the latest leads' values ("recent") or the
+    # whole window's ("average"); chosen with the calibration.
+    unseen: str = "recent"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -208,6 +211,7 @@ class Settings:
             "bins": self.bins,
             "min_count": self.min_count,
             "calibration_half_life_days": self.calibration_days,
+            "unseen_values": self.unseen,
         }
 
 
@@ -220,22 +224,30 @@ def _fit_logistic(
 
 
 def points_spec(
-    features: Sequence[Feature], coef: np.ndarray, rows: Sequence[Mapping[str, Value]]
+    features: Sequence[Feature], coef: np.ndarray, counts: np.ndarray, recent: np.ndarray
 ) -> dict[str, Any]:
     """Scaled coefficients as integer points around each feature's average, so that the
-    fit points of any lead lie in 0..FIT_RANGE (before rounding)."""
-    n = max(1, len(rows))
+    fit points of any lead lie in 0..FIT_RANGE (before rounding).
+
+    `counts` and `recent` are each bin's leads in the window and in its most recent
+    part. A value never seen (and a missing one, if none was missing) scores like the
+    latest leads' values did: new campaigns replace recent ones, not the average of two
+    years ago.
+    """
     spans, means, per = [], [], []
     start = 0
     for feature in features:
-        c = coef[start : start + len(feature.levels)]
-        start += len(feature.levels)
-        counts = np.zeros(len(feature.levels))
-        for row in rows:
-            counts[feature.level_of(row.get(feature.name))] += 1
-        mean = float((counts * c).sum() / n)
+        k = len(feature.levels)
+        c = coef[start : start + k].astype(float).copy()
+        n, r = counts[start : start + k], recent[start : start + k]
+        start += k
+        unseen = [k - 1] if feature.kind == "number" else [k - 2, k - 1]
+        typical = float((r * c).sum() / r.sum()) if r.sum() > 0 else 0.0
+        for level in unseen:
+            if n[level] == 0:
+                c[level] = typical
+        means.append(float((n * c).sum() / max(1.0, float(n.sum()))))
         spans.append(float(c.max() - c.min()))
-        means.append(mean)
         per.append(c)
     total = sum(spans)
     scale = FIT_RANGE / total if total > 1e-9 else 0.0
@@ -276,7 +288,11 @@ def _fit(
         return {"base": FIT_RANGE // 2, "features": [], "scale": 0.0}, []
     x = encode(features, rows)
     model = _fit_logistic(x, y, recency_weights(times, settings.half_life_days), settings.c)
-    return points_spec(features, model.coef_[0], rows), features
+    _, latest = time_split(times, VALIDATION_FRACTION)
+    counts = np.asarray(x.sum(axis=0)).ravel()
+    recent = np.asarray(x[latest].sum(axis=0)).ravel()
+    typical = recent if settings.unseen == "recent" else counts
+    return points_spec(features, model.coef_[0], counts, typical), features
 
 
 def fast_points(
@@ -392,36 +408,33 @@ def choose_settings(
             best, chosen = key, settings
         if progress is not None:
             progress("choosing settings", (i + 1) / len(grid))
-    return replace(chosen, calibration_days=_calibration_days(folds, chosen)), tried
+    return _calibration(folds, chosen), tried
 
 
 CALIBRATION_HALF_LIVES: tuple[float | None, ...] = (None, 365.0, 180.0, 90.0, 45.0, 20.0)
 
 
-def _calibration_days(folds: list[tuple[History, History]], settings: Settings) -> float | None:
-    """The calibration half-life whose probabilities, fitted on each fold's window, score
-    its later leads best (mean Brier); the longest one unless a shorter is clearly better."""
-    scored = []
-    for train, test in folds:
-        spec, features = _fit(train.rows, train.outcomes, train.times, settings)
-        scored.append(
-            (
-                train,
-                test,
-                fast_points(spec, features, train.rows),
-                fast_points(spec, features, test.rows),
-            )
-        )
-    best, chosen = math.inf, None
-    for days in CALIBRATION_HALF_LIVES:
-        briers = []
-        for train, test, seen, later in scored:
-            cal = calibrate(seen, train.outcomes, recency_weights(train.times, days))
-            p = np.array([rules.probability(cal, x) for x in later])
-            briers.append(float(np.mean((p - test.outcomes) ** 2)))
-        brier = float(np.mean(briers))
-        if brier < best - 1e-4:
-            best, chosen = brier, days
+def _calibration(folds: list[tuple[History, History]], settings: Settings) -> Settings:
+    """The calibration half-life and the scoring of unseen values whose probabilities,
+    fitted on each fold's window, score its later leads best (mean Brier); the longest
+    half-life unless a shorter one is clearly better."""
+    best, chosen = math.inf, settings
+    for unseen in ("recent", "average"):
+        candidate = replace(settings, unseen=unseen)
+        scored = []
+        for train, test in folds:
+            spec, features = _fit(train.rows, train.outcomes, train.times, candidate)
+            seen = fast_points(spec, features, train.rows)
+            scored.append((train, test, seen, fast_points(spec, features, test.rows)))
+        for days in CALIBRATION_HALF_LIVES:
+            briers = []
+            for train, test, seen, later in scored:
+                cal = calibrate(seen, train.outcomes, recency_weights(train.times, days))
+                p = np.array([rules.probability(cal, x) for x in later])
+                briers.append(float(np.mean((p - test.outcomes) ** 2)))
+            brier = float(np.mean(briers))
+            if brier < best - 1e-4:
+                best, chosen = brier, replace(candidate, calibration_days=days)
     return chosen
 
 
