@@ -85,7 +85,7 @@ def history(
     """Closed leads as the tuning reads them: what was known on arrival, the outcome, when
     it arrived (imported history keeps the created time of its file)."""
     leads = closed_leads(target, since=since, until=until).annotate(
-        positive=_flag(outcome_filter(target))
+        positive=flag(outcome_filter(target))
     )
     rows: list[dict[str, rules.Value]] = []
     outcomes: list[int] = []
@@ -109,7 +109,7 @@ def arrival_order(times: list[float]) -> np.ndarray:
     return out
 
 
-def _flag(condition: Q) -> Case:
+def flag(condition: Q) -> Case:
     return Case(
         When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
     )

@@ -212,3 +212,26 @@ def test_imported_history_is_learned_from_and_imported_open_leads_are_scored(
     for lead in fresh:
         assert lead.score_model == proposal.version and lead.tier
         assert sum(x["points"] for x in lead.score_breakdown) == lead.score
+
+
+def test_the_review_pack_has_the_active_models_accuracy_over_the_month(world: World) -> None:
+    from zoneinfo import ZoneInfo
+
+    from leadloop.reports import review
+    from leadloop.reports.scope import Viewer
+
+    write_history(world.a, n=300)
+    model = scoring.propose(target="won", actor=world.marketing, now=NOW)
+    scoring.apply_model(model, actor=world.marketing, now=NOW)
+    made = [make_lead(world.a, industry="Manufacturing") for _ in range(4)]
+    Lead.objects.filter(pk__in=[x.pk for x in made[:1]]).update(stage=Stage.WON, closed_at=NOW)
+    Lead.objects.filter(pk__in=[x.pk for x in made[1:]]).update(stage=Stage.LOST, closed_at=NOW)
+    viewer = Viewer.everything(ZoneInfo("Europe/Berlin"))
+    built = review.build_pack(
+        viewer, month=review.parse_month("2026-11"), now=NOW + timedelta(days=1)
+    )
+    alpha, beta = ({t.key: t for t in s.tables}["scoring"] for s in built.sections)
+    assert alpha.total is not None and alpha.total["leads"].value == 4
+    assert alpha.total["observed"].value == 0.25
+    assert f"Model v{model.version}" in alpha.note and "Brier score" in alpha.note
+    assert not beta.rows and "No lead scored" in beta.note
