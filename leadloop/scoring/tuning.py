@@ -347,8 +347,8 @@ def tier_cuts(points: np.ndarray) -> list[float]:
 def learn(history: History, settings: Settings) -> dict[str, Any]:
     """A complete spec from a history: points, a calibration weighted to the most recent
     outcomes (by the chosen calibration half-life), tier cut-offs."""
-    spec = fit_points(history.rows, history.outcomes, history.times, settings)
-    points = fit_points_only(spec, history.rows)
+    spec, features = _fit(history.rows, history.outcomes, history.times, settings)
+    points = fast_points(spec, features, history.rows)
     w = recency_weights(history.times, settings.calibration_days)
     spec["calibration"] = calibrate(points, history.outcomes, w)
     spec["tiers"] = tier_cuts(points)

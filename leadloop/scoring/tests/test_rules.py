@@ -201,3 +201,13 @@ def test_lead_features_read_only_what_is_known_on_arrival() -> None:
     assert feats["attributes.budget"] == "yes" and feats["attributes.seats"] == 12.0
     assert feats["attributes.empty"] is None
     assert "stage" not in feats
+
+
+def test_the_search_scores_leads_exactly_as_the_rules_do() -> None:
+    from leadloop.scoring.synthetic import drifting_history
+
+    history = drifting_history(600, seed=2)
+    settings_ = tuning.Settings(90.0, 0.3, 8, 5)
+    spec, features = tuning._fit(history.rows, history.outcomes, history.times, settings_)
+    fast = tuning.fast_points(spec, features, history.rows)
+    assert np.array_equal(fast, tuning.fit_points_only(spec, history.rows))
