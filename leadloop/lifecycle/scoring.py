@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,6 +33,7 @@ from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
 from leadloop.scoring.models import ModelEvent, ScoringModel, TuningRun
 
 CHUNK = 5000
+STALE_TUNING = timedelta(hours=2)
 SCORE_COLUMNS = (
     "score",
     "score_breakdown",
@@ -397,8 +398,10 @@ def queue_tuning(
         )
     if since is not None and until is not None and since >= until:
         raise ValidationError({"since": "must be before until"})
+    # A run older than that is taken for dead (its worker stopped): it blocks no one.
     busy = TuningRun.objects.filter(
-        state__in=(TuningRun.State.QUEUED, TuningRun.State.RUNNING)
+        state__in=(TuningRun.State.QUEUED, TuningRun.State.RUNNING),
+        created_at__gte=now - STALE_TUNING,
     ).first()
     if busy is not None:
         raise TuningBusy(f"tuning {busy.pk} ({busy.target}) is still {busy.state}; wait for it")

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.utils import timezone
 
 from leadloop.imports.services import create_import, store_file
 from leadloop.leads.choices import Stage
@@ -235,3 +236,24 @@ def test_the_review_pack_has_the_active_models_accuracy_over_the_month(world: Wo
     assert alpha.total["observed"].value == 0.25
     assert f"Model v{model.version}" in alpha.note and "Brier score" in alpha.note
     assert not beta.rows and "No lead scored" in beta.note
+
+
+def test_one_tuning_at_a_time_unless_the_other_is_long_dead(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    TuningRun.objects.create(target="won", state=TuningRun.State.RUNNING, created_at=NOW)
+    with pytest.raises(scoring.TuningBusy):
+        scoring.queue_tuning(target="won", actor=world.marketing, now=NOW + timedelta(minutes=5))
+    # The API asks at the real time: a run queued just now.
+    TuningRun.objects.create(target="reached", created_at=timezone.now())
+    client, auth = api(world, world.marketing)
+    busy = client.post(
+        "/api/v1/scoring/tune", {"target": "won"}, content_type="application/json", **auth
+    )
+    assert busy.status_code == 409
+    TuningRun.objects.filter(target="reached").delete()
+    later = NOW + scoring.STALE_TUNING + timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = scoring.queue_tuning(target="won", actor=world.marketing, now=later)
+    run.refresh_from_db()
+    assert run.state == TuningRun.State.FAILED  # no closed leads here: it says so
