@@ -12,8 +12,9 @@ from leadloop.accounts.models import User
 from leadloop.lifecycle import scoring
 from leadloop.scoring.choices import Target
 
-# Teleprospecting works the queue: whether a lead will be qualified is what it sorts by.
-DEMO_TARGET = Target.QUALIFIED
+# Seed 001's first example: will the lead respond to teleprospecting, or turn out
+# unreachable? That is what the inside reps' queue sorts by.
+DEMO_TARGET = Target.REACHED
 
 
 def tune_and_apply(*, now: datetime) -> str:

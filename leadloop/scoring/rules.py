@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from leadloop.campaigns.choices import Channel
+
+CHANNEL_LABELS: dict[str, str] = {str(c.value): str(c.label) for c in Channel}
+
 Value = str | float | None
 
 MISSING = "(missing)"
@@ -98,8 +102,11 @@ def lead_features(fields: Mapping[str, Any]) -> dict[str, Value]:
     `fields` has the lead's columns plus `campaign` (its name) and `channel`.
     """
     feats: dict[str, Value] = {}
-    for name in ("industry", "revenue_band", "country", "region", "campaign", "channel"):
+    for name in ("industry", "revenue_band", "country", "region", "campaign"):
         feats[name] = _text(fields.get(name))
+    channel = _text(fields.get("channel"))
+    # Read by people on the lead page: the channel's name, not its code.
+    feats["channel"] = CHANNEL_LABELS.get(channel, channel) if channel else None
     title = _text(fields.get("title"))
     feats["title"] = title.casefold() if title else None
     employees = fields.get("employees")

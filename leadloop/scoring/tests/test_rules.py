@@ -198,6 +198,7 @@ def test_lead_features_read_only_what_is_known_on_arrival() -> None:
     assert feats["industry"] == "Manufacturing" and feats["employees"] == 120.0
     assert feats["title"] == "cto" and feats["email_kind"] == "personal address"
     assert feats["phone_given"] is None
+    assert feats["channel"] == "Webinar"
     assert feats["attributes.budget"] == "yes" and feats["attributes.seats"] == 12.0
     assert feats["attributes.empty"] is None
     assert "stage" not in feats
