@@ -24,7 +24,7 @@ from pydantic import Field
 
 from leadloop.accounts.models import User
 from leadloop.api.auth import caller
-from leadloop.api.schemas import ERRORS, Id
+from leadloop.api.schemas import ERRORS, ConflictOut, Id
 from leadloop.lib.errors import NotPermitted
 from leadloop.lifecycle import scoring
 from leadloop.scoring import selectors
@@ -119,7 +119,11 @@ def get_model(request: HttpRequest, model_id: Id) -> Any:
     return model_summary(get_object_or_404(selectors.models(), pk=model_id), points=True)
 
 
-@router.post("/tune", response={202: TuningOut, **ERRORS}, summary="Tune a proposal (worker)")
+@router.post(
+    "/tune",
+    response={202: TuningOut, 409: ConflictOut, **ERRORS},
+    summary="Tune a proposal (worker); 409 while another tuning runs",
+)
 def tune(request: HttpRequest, body: TuneIn) -> Any:
     user = _scorer(request)
     run = scoring.queue_tuning(
@@ -141,7 +145,7 @@ def get_tuning(request: HttpRequest, run_id: Id) -> Any:
 
 @router.post(
     "/models/{model_id}/apply",
-    response={200: AppliedOut, **ERRORS},
+    response={200: AppliedOut, 409: ConflictOut, **ERRORS},
     summary="Make a proposal the active model and rescore every open lead",
 )
 def apply(request: HttpRequest, model_id: Id) -> Any:
