@@ -257,3 +257,13 @@ def test_one_tuning_at_a_time_unless_the_other_is_long_dead(
         run = scoring.queue_tuning(target="won", actor=world.marketing, now=later)
     run.refresh_from_db()
     assert run.state == TuningRun.State.FAILED  # no closed leads here: it says so
+
+
+def test_cli_compare_runs_the_synthetic_benchmark_without_a_database() -> None:
+    result = json.loads(cli("compare", "--rows", "1500", "--seeds", "3", "--format", "json"))
+    [run] = result
+    assert run["seed"] == 3 and run["rows"] == 1500
+    assert set(run["baselines"]) == {"naive_bayes", "logistic", "gradient_boosting"}
+    assert 0.5 < run["proposal"]["auc"] < 1 and run["tune_seconds"] > 0
+    with pytest.raises(CommandError, match="--rows must be at least"):
+        cli("compare", "--rows", "10")
