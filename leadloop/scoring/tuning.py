@@ -280,19 +280,67 @@ def fit_points(
     return _fit(rows, y, times, settings)[0]
 
 
+@dataclass
+class Encoded:
+    """A window's bins and one-hot matrix (and a later slice's), reused by every fit of
+    the search that bins the same way: encoding is the slow part, fitting is not."""
+
+    features: list[Feature]
+    x: sparse.csr_matrix
+    counts: np.ndarray
+    recent: np.ndarray
+    later: sparse.csr_matrix | None = None
+
+
+def encoded(
+    rows: Sequence[Mapping[str, Value]],
+    times: np.ndarray,
+    *,
+    bins: int,
+    min_count: int,
+    later: Sequence[Mapping[str, Value]] | None = None,
+) -> Encoded:
+    features = build_features(rows, bins=bins, min_count=min_count)
+    x = encode(features, rows)
+    _, latest = time_split(times, VALIDATION_FRACTION)
+    return Encoded(
+        features,
+        x,
+        np.asarray(x.sum(axis=0)).ravel(),
+        np.asarray(x[latest].sum(axis=0)).ravel(),
+        encode(features, later) if later is not None else None,
+    )
+
+
+def fit_encoded(
+    enc: Encoded, y: np.ndarray, times: np.ndarray, settings: Settings
+) -> dict[str, Any]:
+    if not enc.features:
+        return {"base": FIT_RANGE // 2, "features": [], "scale": 0.0}
+    model = _fit_logistic(enc.x, y, recency_weights(times, settings.half_life_days), settings.c)
+    typical = enc.recent if settings.unseen == "recent" else enc.counts
+    return points_spec(enc.features, model.coef_[0], enc.counts, typical)
+
+
 def _fit(
     rows: Sequence[Mapping[str, Value]], y: np.ndarray, times: np.ndarray, settings: Settings
 ) -> tuple[dict[str, Any], list[Feature]]:
-    features = build_features(rows, bins=settings.bins, min_count=settings.min_count)
-    if not features:
-        return {"base": FIT_RANGE // 2, "features": [], "scale": 0.0}, []
-    x = encode(features, rows)
-    model = _fit_logistic(x, y, recency_weights(times, settings.half_life_days), settings.c)
-    _, latest = time_split(times, VALIDATION_FRACTION)
-    counts = np.asarray(x.sum(axis=0)).ravel()
-    recent = np.asarray(x[latest].sum(axis=0)).ravel()
-    typical = recent if settings.unseen == "recent" else counts
-    return points_spec(features, model.coef_[0], counts, typical), features
+    enc = encoded(rows, times, bins=settings.bins, min_count=settings.min_count)
+    return fit_encoded(enc, y, times, settings), enc.features
+
+
+def matrix_points(spec: Mapping[str, Any], x: sparse.csr_matrix) -> np.ndarray:
+    """Fit points of the rows of a one-hot matrix (the spec's own bins)."""
+    if not spec["features"]:
+        return np.full(x.shape[0], float(spec["base"]))
+    column_points: list[float] = []
+    for entry in spec["features"]:
+        if entry["kind"] == "number":
+            column_points += [*entry["bins"], entry["missing"]]
+        else:
+            column_points += [*entry["points"].values(), entry["other"], entry["missing"]]
+    raw = x @ np.asarray(column_points, dtype=float) + spec["base"]
+    return np.clip(raw, 0, 100)
 
 
 def fast_points(
@@ -301,14 +349,16 @@ def fast_points(
     """`fit_points_only` through the one-hot matrix: the same scores, for the search."""
     if not features:
         return np.full(len(rows), float(spec["base"]))
-    column_points: list[float] = []
-    for entry in spec["features"]:
-        if entry["kind"] == "number":
-            column_points += [*entry["bins"], entry["missing"]]
-        else:
-            column_points += [*entry["points"].values(), entry["other"], entry["missing"]]
-    raw = encode(features, rows) @ np.asarray(column_points, dtype=float) + spec["base"]
-    return np.clip(raw, 0, 100)
+    return matrix_points(spec, encode(features, rows))
+
+
+def probabilities(calibration: Mapping[str, float], points: np.ndarray) -> np.ndarray:
+    """`rules.probability` of many scores at once."""
+    a = float(calibration.get("a", 0.0))
+    b = max(0.0, float(calibration.get("b", 0.0)))
+    z = np.clip(a + b * points, -35.0, 35.0)
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+    return out
 
 
 def fit_points_only(spec: Mapping[str, Any], rows: Sequence[Mapping[str, Value]]) -> np.ndarray:
@@ -387,19 +437,27 @@ def choose_settings(
     chosen = Settings(None, 0.3, BIN_COUNTS[0], rare[0])
     if not folds:
         return chosen, tried
+    cache: dict[tuple[int, int, int], Encoded] = {}
     for i, (half_life, c, bins, min_count) in enumerate(grid):
         settings = Settings(half_life, c, bins, min_count)
         aucs, briers = [], []
-        for train, test in folds:
-            spec, features = _fit(train.rows, train.outcomes, train.times, settings)
-            pts = fast_points(spec, features, test.rows)
+        for k, (train, test) in enumerate(folds):
+            binning = (k, bins, min_count)
+            if binning not in cache:
+                cache[binning] = encoded(
+                    train.rows, train.times, bins=bins, min_count=min_count, later=test.rows
+                )
+            enc = cache[binning]
+            assert enc.later is not None
+            spec = fit_encoded(enc, train.outcomes, train.times, settings)
+            pts = matrix_points(spec, enc.later)
             aucs.append(float(roc_auc_score(test.outcomes, pts)) if np.ptp(pts) > 0 else 0.5)
             cal = calibrate(
-                fast_points(spec, features, train.rows),
+                matrix_points(spec, enc.x),
                 train.outcomes,
                 recency_weights(train.times, half_life),
             )
-            p = np.array([rules.probability(cal, x) for x in pts])
+            p = probabilities(cal, pts)
             briers.append(float(np.mean((p - test.outcomes) ** 2)))
         auc, brier = float(np.mean(aucs)), float(np.mean(briers))
         tried.append({**settings.as_dict(), "auc": round(auc, 4), "brier": round(brier, 5)})
@@ -423,14 +481,21 @@ def _calibration(folds: list[tuple[History, History]], settings: Settings) -> Se
         candidate = replace(settings, unseen=unseen)
         scored = []
         for train, test in folds:
-            spec, features = _fit(train.rows, train.outcomes, train.times, candidate)
-            seen = fast_points(spec, features, train.rows)
-            scored.append((train, test, seen, fast_points(spec, features, test.rows)))
+            enc = encoded(
+                train.rows,
+                train.times,
+                bins=settings.bins,
+                min_count=settings.min_count,
+                later=test.rows,
+            )
+            assert enc.later is not None
+            spec = fit_encoded(enc, train.outcomes, train.times, candidate)
+            scored.append((train, test, matrix_points(spec, enc.x), matrix_points(spec, enc.later)))
         for days in CALIBRATION_HALF_LIVES:
             briers = []
             for train, test, seen, later in scored:
                 cal = calibrate(seen, train.outcomes, recency_weights(train.times, days))
-                p = np.array([rules.probability(cal, x) for x in later])
+                p = probabilities(cal, later)
                 briers.append(float(np.mean((p - test.outcomes) ** 2)))
             brier = float(np.mean(briers))
             if brier < best - 1e-4:
