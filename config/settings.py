@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "leadloop.imports",
     "leadloop.webforms",
     "leadloop.webhooks",
+    "leadloop.scoring",
     "leadloop.lifecycle",
     "leadloop.tick",
     "leadloop.reports",

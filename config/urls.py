@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("leadloop.web.policies.urls")),
     path("", include("leadloop.web.imports.urls")),
     path("", include("leadloop.web.webhooks.urls")),
+    path("", include("leadloop.web.scoring_urls")),
     path("reports/", include("leadloop.reports.urls")),
     path("", include("leadloop.web.followup.urls")),
     path("", include("leadloop.web.webforms.urls")),

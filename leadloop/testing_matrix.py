@@ -715,3 +715,29 @@ def the_endpoint(beta: Beta) -> Mapping[str, Any]:
 
 def the_delivery(beta: Beta) -> Mapping[str, Any]:
     return {"endpoint_id": beta.made["endpoint"].pk, "delivery_id": beta.made["delivery"].pk}
+
+
+# ---------------------------------------------------------------- scoring
+#
+# Scoring models are the organisation's, not a team's: marketing, every manager
+# and admins may see, tune and apply them; reps may not.
+SCORERS = frozenset({"admin", "marketing", *MANAGERS})
+
+
+def scoring_proposal(beta: Beta) -> None:
+    """A proposal made directly: the matrix is about who may, not about learning."""
+    from leadloop.scoring.models import ScoringModel, TuningRun
+
+    spec = {"base": 50, "features": [], "calibration": {"a": -2.0, "b": 0.02}}
+    beta.made["proposal"] = ScoringModel.objects.create(
+        version=1, target="won", spec=spec, backtest={}, created_at=NOW
+    )
+    beta.made["tuning"] = TuningRun.objects.create(target="won", created_at=NOW)
+
+
+def the_proposal(beta: Beta) -> Mapping[str, Any]:
+    return {"model_id": beta.made["proposal"].pk}
+
+
+def the_tuning(beta: Beta) -> Mapping[str, Any]:
+    return {"run_id": beta.made["tuning"].pk}

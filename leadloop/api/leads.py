@@ -65,6 +65,10 @@ class LeadOut(Schema):
     team: int
     priority: int
     score: int
+    score_probability: float | None = Field(
+        None, description="The active scoring model's probability of its target"
+    )
+    tier: str = Field("", description="A-D by the scoring model's cut-offs; empty if unscored")
     first_name: str
     last_name: str
     title: str

@@ -31,6 +31,7 @@ from leadloop.api.leads import router as leads
 from leadloop.api.notifications import router as notifications
 from leadloop.api.qualification import router as handoff
 from leadloop.api.schemas import CheckedJsonParser, UtcJsonRenderer
+from leadloop.api.scoring import router as scoring
 from leadloop.api.teams import router as accounts
 from leadloop.api.throttling import PerAddress, PerToken
 from leadloop.api.webhooks import router as webhooks
@@ -169,3 +170,4 @@ api.add_router("/followup", followup)
 api.add_router("/imports", imports)
 api.add_router("/forms", forms)
 api.add_router("/webhooks", webhooks)
+api.add_router("/scoring", scoring)

@@ -317,7 +317,7 @@ _EXPORT_COLUMNS = (
 LEADLOOP = Template(
     name="leadloop",
     columns={
-        None: ("id", "channel", "score", "priority"),
+        None: ("id", "channel", "score", "score_probability", "tier", "priority"),
         **{field: (field,) for field in _EXPORT_COLUMNS},
     },
     stages={

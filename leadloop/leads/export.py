@@ -43,6 +43,8 @@ COLUMNS = (
     "owner",
     "sales_rep",
     "score",
+    "score_probability",
+    "tier",
     "priority",
     "reason_code",
 )
@@ -65,6 +67,8 @@ _FIELDS = (
     "owner_id",
     "sales_rep_id",
     "score",
+    "score_probability",
+    "tier",
     "priority",
     "reason_code_id",
     "attributes",
@@ -205,7 +209,7 @@ def _rows(leads: QuerySet[Lead], names: list[str]) -> Iterator[list[Any]]:
     none = ("", "")
     for values in _fetch(leads):
         (lead_id, created_at, stage, *person, campaign_id, owner, sales_rep) = values[:17]
-        score, priority, reason, attributes = values[17:]
+        score, probability, tier, priority, reason, attributes = values[17:]
         campaign, channel = campaigns.get(campaign_id, none)
         row = [
             lead_id,
@@ -217,6 +221,8 @@ def _rows(leads: QuerySet[Lead], names: list[str]) -> Iterator[list[Any]]:
             people.get(owner, "") if owner else "",
             people.get(sales_rep, "") if sales_rep else "",
             score,
+            probability,
+            tier,
             priority,
             reasons.get(reason, "") if reason else "",
         ]
@@ -258,7 +264,18 @@ _TEXT = [
     i
     for i, name in enumerate(COLUMNS)
     if name
-    not in ("id", "created_at", "employees", "score", "priority", "stage", "channel", "country")
+    not in (
+        "id",
+        "created_at",
+        "employees",
+        "score",
+        "score_probability",
+        "tier",
+        "priority",
+        "stage",
+        "channel",
+        "country",
+    )
 ]
 _EMPLOYEES = COLUMNS.index("employees")
 

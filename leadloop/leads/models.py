@@ -106,6 +106,12 @@ class Lead(models.Model):
 
     score = models.IntegerField(default=0)
     score_breakdown = models.JSONField(default=list, blank=True)
+    # The calibrated probability of the scoring model's target, its tier (A-D),
+    # when the lead was last scored and by which model version (leadloop.scoring).
+    score_probability = models.FloatField(null=True, blank=True)
+    tier = models.CharField(max_length=1, blank=True, default="", db_default="")
+    scored_at = models.DateTimeField(null=True, blank=True)
+    score_model = models.PositiveIntegerField(null=True, blank=True)
     priority = models.PositiveSmallIntegerField(default=3)
 
     first_contact_due = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,8 @@ def lead_json(lead: Lead) -> dict[str, Any]:
         "team": lead.team_id,
         "priority": lead.priority,
         "score": lead.score,
+        "score_probability": lead.score_probability,
+        "tier": lead.tier,
         "first_name": lead.first_name,
         "last_name": lead.last_name,
         "title": lead.title,

@@ -24,7 +24,7 @@ from leadloop.leads.models import Lead
 from leadloop.leads.permissions import may_work
 from leadloop.lib.errors import NotPermitted
 from leadloop.lib.times import iso_utc, utc
-from leadloop.lifecycle import cadence_runs, clocks, effects, inputs, news
+from leadloop.lifecycle import cadence_runs, clocks, effects, inputs, news, scoring
 from leadloop.lifecycle.locks import locked_lead
 from leadloop.lifecycle.transitions import apply_move
 from leadloop.outreach.choices import OUTCOMES_BY_KIND
@@ -143,4 +143,6 @@ def record_activity(
         else:
             note_text = effects.exhausted_note(lead, **limits)
             apply_move(lead, follow_on, {"note": note_text}, actor=None, now=now)
+    # What the lead did is its engagement: the active model rescores it.
+    scoring.rescore(lead, actor=actor, now=now)
     return activity

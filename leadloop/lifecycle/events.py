@@ -97,6 +97,22 @@ def sla_breached(*, clock: str, clock_id: int, stopped_by: str) -> EventSpec:
     )
 
 
+def score_changed(
+    *, score: int, from_score: int, tier: str, from_tier: str, model: int
+) -> EventSpec:
+    """The lead's tier moved (a model applied, an activity): from what to what, by which model."""
+    return EventSpec(
+        EventKind.SCORE_CHANGED,
+        {
+            "score": score,
+            "from_score": from_score,
+            "tier": tier,
+            "from_tier": from_tier,
+            "model": model,
+        },
+    )
+
+
 def record(
     lead: Lead | int, specs: Iterable[EventSpec], *, at: datetime, actor: User | None
 ) -> list[LeadEvent]:

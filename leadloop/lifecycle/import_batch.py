@@ -50,8 +50,11 @@ from leadloop.leads.models import Lead, LeadEvent, ReasonCode
 from leadloop.leads.person import PERSON_FIELDS, clean_lead_fields
 from leadloop.lifecycle import bulk, events
 from leadloop.lifecycle.import_rows import Prepared, Problem
+from leadloop.lifecycle.scoring import score_values
 from leadloop.notifications.choices import NotificationKind
 from leadloop.notifications.services import Note, write
+from leadloop.scoring.rules import Engagement, lead_features
+from leadloop.scoring.selectors import active_model
 from leadloop.sla import rules as sla_rules
 from leadloop.sla.choices import INSIDE_KINDS, ClockKind, ClockResult
 from leadloop.sla.models import SlaClock
@@ -214,6 +217,8 @@ class Context:
         self.rotations: dict[int, Rotation] = {}
         self.people = _people()
         self.reasons = _reasons()
+        # Every row is scored in memory with the model active when the import runs.
+        self.scoring_model = active_model()
         # The file's column a lead field came from, for problems (set by the run).
         self.column_of: Callable[[str], str] = lambda name: name
 
@@ -543,6 +548,15 @@ class _Plan:
         lead[_AT["updated_at"]] = t(now)
         lead[_AT["stage_changed_at"]] = t(now if is_open else created_at)
         lead[_AT["closed_at"]] = None if is_open else t(created_at)
+        if ctx.scoring_model is not None:
+            arrival = {**person, "campaign": campaign.name, "channel": campaign.channel}
+            scores = score_values(ctx.scoring_model, lead_features(arrival), Engagement(), now)
+            for name, value in scores.items():
+                if name == "score_breakdown":
+                    value = bulk.db_json(value)
+                elif name == "scored_at":
+                    value = t(value)
+                lead[_AT[name]] = value
         for kind in _CLOCKS[stage]:
             inside = kind in INSIDE_KINDS
             clock_team = team_id

@@ -33,8 +33,9 @@ from leadloop.leads.models import Lead
 from leadloop.leads.person import PERSON_FIELDS, clean_lead_fields
 from leadloop.leads.selectors import IDENTITY_KEYS, identity_matches
 from leadloop.lib.times import utc
-from leadloop.lifecycle import clocks, events, news, outbox
+from leadloop.lifecycle import clocks, events, news, outbox, scoring
 from leadloop.lifecycle.assignment import assign_inside_rep
+from leadloop.scoring.selectors import active_model
 from leadloop.sla import rules as sla_rules
 from leadloop.sla.models import SlaClock
 
@@ -78,7 +79,11 @@ def create_lead(
     now: datetime,
     score: int = 0,
 ) -> IntakeResult:
-    """Take in a submission (see the module's docstring for what it becomes)."""
+    """Take in a submission (see the module's docstring for what it becomes).
+
+    The active scoring model scores the new lead; `score` is its score only while
+    no model is active.
+    """
     if not campaign.is_active:
         raise ValidationError({"campaign": f"campaign '{campaign.name}' is not active"})
     now = utc(now, "now")
@@ -113,6 +118,7 @@ def _submitted_again(
         event=event,
         summary=f"submitted again through {campaign.name}",
     )
+    scoring.rescore(lead, actor=actor, now=now)
     outbox.publish([event])
 
 
@@ -143,6 +149,7 @@ def _new_lead(
         updated_at=now,
         stage_changed_at=now,
     )
+    scoring.score_arrival(lead, model=active_model(), now=now)
     # The clocks set the lead's due columns before the lead is written.
     planned = clocks.plan_clocks(
         lead=lead, kinds=sla_rules.clocks_for(Stage.NEW), now=now, policy=policy

@@ -74,3 +74,11 @@ def run_lead_import(import_id: int, actor_id: int | None, dry_run: bool) -> dict
         )
         raise
     return summary.as_dict()
+
+
+# Not retried: a tuning that failed says why on its run; a person asks again.
+@db_task()
+def tune_scoring(run_id: int) -> int:
+    from leadloop.lifecycle.scoring import run_tuning
+
+    return run_tuning(run_id, now=timezone.now()).pk

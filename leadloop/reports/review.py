@@ -25,11 +25,13 @@ from leadloop.accounts.selectors import relevant_team_ids
 from leadloop.handoff.models import Handoff
 from leadloop.leads.choices import Stage
 from leadloop.lib.words import plural
+from leadloop.leads.models import Lead
 from leadloop.reports import reasons, sales, sla
 from leadloop.reports.common import Ctx
 from leadloop.reports.filters import ReportFilters
 from leadloop.reports.result import Cell, Chart, Column, Table
 from leadloop.reports.scope import NotAllowed, Viewer
+from leadloop.scoring import selectors as scoring_selectors
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -313,6 +315,65 @@ def _flags_only(table: Table) -> Table:
     )
 
 
+SCORING_COLUMNS = [
+    Column("tier", "Tier", "text"),
+    Column("leads", "Leads closed", "int"),
+    Column("predicted", "Predicted", "pct", "The model's mean probability of its target."),
+    Column("observed", "Observed", "pct", "The share that reached the target."),
+]
+
+
+def scoring_table(ctx: Ctx, pair: Pair) -> Table:
+    """The active scoring model over the month: the pair's leads that closed in it and
+    were scored by that model, predicted against observed per tier, and its Brier score."""
+    model = scoring_selectors.active_model()
+    table = Table("scoring", "Scoring model accuracy", SCORING_COLUMNS)
+    if model is None:
+        table.note = "No scoring model is active."
+        return table
+    leads = ctx.visible(Lead.objects.all()).filter(
+        ctx.window.q("closed_at"),
+        team_id=pair.tele.pk,
+        stage__in=scoring_selectors.OUTCOME_STAGES,
+        score_model=model.version,
+        score_probability__isnull=False,
+    )
+    rows = list(
+        leads.annotate(
+            positive=scoring_selectors.flag(scoring_selectors.outcome_filter(model.target))
+        ).values_list("tier", "score_probability", "positive")
+    )
+    by_tier: dict[str, list[tuple[float, int]]] = {}
+    for tier, p, positive in rows:
+        by_tier.setdefault(tier or "-", []).append((float(p), int(bool(positive))))
+    for tier in sorted(by_tier):
+        cells = by_tier[tier]
+        table.rows.append(
+            {
+                "tier": Cell(tier),
+                "leads": Cell(len(cells)),
+                "predicted": Cell(sum(p for p, _ in cells) / len(cells)),
+                "observed": Cell(sum(y for _, y in cells) / len(cells)),
+            }
+        )
+    if rows:
+        brier = sum((float(p) - int(bool(y))) ** 2 for _, p, y in rows) / len(rows)
+        table.total = {
+            "tier": Cell("All"),
+            "leads": Cell(len(rows)),
+            "predicted": Cell(sum(float(p) for _, p, _ in rows) / len(rows)),
+            "observed": Cell(sum(int(bool(y)) for _, _, y in rows) / len(rows)),
+        }
+        table.note = (
+            f"Model v{model.version} ({model.get_target_display().lower()}), applied "
+            f"{model.applied_at:%Y-%m-%d}: Brier score {brier:.3f} over {len(rows)} leads "
+            "closed this month (lower is better)."
+        )
+    else:
+        table.note = f"No lead scored by model v{model.version} closed this month."
+    return table
+
+
 def build_section(viewer: Viewer, pair: Pair, month: date, now: datetime) -> Section:
     common: dict[str, Any] = {
         "date_from": month,
@@ -359,7 +420,16 @@ def build_section(viewer: Viewer, pair: Pair, month: date, now: datetime) -> Sec
     ]
     return Section(
         pair=pair,
-        tables=[inside_sla, sales_sla, per_rep, outcomes, by_reason, flags, handoffs],
+        tables=[
+            inside_sla,
+            sales_sla,
+            per_rep,
+            outcomes,
+            by_reason,
+            flags,
+            handoffs,
+            scoring_table(ctx, pair),
+        ],
         notes=notes,
         charts=charts,
         summary=summary(pair, month, this_month, last_month, len(flags.rows)),

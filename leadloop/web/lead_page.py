@@ -33,6 +33,7 @@ from leadloop.lib.pages import current_user, page
 from leadloop.lifecycle.edits import may_edit
 from leadloop.lifecycle.undo import UNDO_WINDOW, undo_offer
 from leadloop.outreach.rules import attempts_exhausted
+from leadloop.scoring import selectors as scoring_selectors
 from leadloop.sla.selectors import lead_clocks
 from leadloop.web import selectors
 from leadloop.web.forms import (
@@ -224,6 +225,7 @@ def render_lead(
         "followup": followup_selectors.lead_followup(lead, now, user),
         "undo": undo_offer(lead=lead, user=user, now=now) if workable else None,
         "undo_until": now + UNDO_WINDOW,
+        "score": scoring_selectors.explanation(lead),
     }
     return render(request, "web/lead_detail.html", context, status=status)
 

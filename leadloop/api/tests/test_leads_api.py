@@ -312,9 +312,10 @@ def test_intake_and_transition_query_counts_are_pinned(
     client: Client, world: World, django_assert_max_num_queries: Any
 ) -> None:
     # Intake: auth, role, campaign, dedup lookup, policy, territory, rep pick
-    # and stamp, lead and events inserts, plus transaction statements, plus the
-    # active webhook endpoints (read once per transaction, leadloop.webhooks).
-    with django_assert_max_num_queries(17):
+    # and stamp, the active scoring model, lead and events inserts, plus
+    # transaction statements, plus the active webhook endpoints (read once per
+    # transaction, leadloop.webhooks).
+    with django_assert_max_num_queries(18):
         r = post(client, world, world.marketing, "/leads", lead_body(world))
     assert r.status_code == 201
     lead_id = r.json()["id"]

@@ -49,6 +49,7 @@ from leadloop.testing_matrix import (
     PINNED,
     REPS,
     ROLES,
+    SCORERS,
     SEE,
     SEES_FRESH,
     SEES_HANDED,
@@ -73,7 +74,10 @@ from leadloop.testing_matrix import (
     the_delivery,
     the_endpoint,
     the_form,
+    scoring_proposal,
     the_import,
+    the_proposal,
+    the_tuning,
     uploaded_import,
     writes,
 )
@@ -235,6 +239,24 @@ TABLE: dict[str, list[Case]] = {
     ],
     "DELETE /api/v1/forms/{form_id}": [
         Case("DELETE", writes(OVERRIDES_BETA), path=the_form, setup=beta_form, changes=True)
+    ],
+    # Scoring: the organisation's models, for marketing, managers and admins.
+    "GET /api/v1/scoring/models": [
+        Case("GET", roles((EVERYONE, NO), (SCORERS, OK)), setup=scoring_proposal)
+    ],
+    "GET /api/v1/scoring/models/{model_id}": [
+        Case("GET", roles((EVERYONE, NO), (SCORERS, OK)), path=the_proposal, setup=scoring_proposal)
+    ],
+    "POST /api/v1/scoring/tune": [
+        Case("POST", roles((EVERYONE, NO), (SCORERS, OK)), body=lambda beta: {"target": "won"})
+    ],
+    "GET /api/v1/scoring/tunings/{run_id}": [
+        Case("GET", roles((EVERYONE, NO), (SCORERS, OK)), path=the_tuning, setup=scoring_proposal)
+    ],
+    "POST /api/v1/scoring/models/{model_id}/apply": [
+        Case(
+            "POST", roles((EVERYONE, NO), (SCORERS, DO)), path=the_proposal, setup=scoring_proposal
+        )
     ],
     # A person already open with Beta, submitted again: whoever may see that lead gets
     # it back; an intake role who may not must not learn it through the duplicate.

@@ -52,6 +52,7 @@ def test_pack_has_a_section_per_pair_with_the_months_figures(data: Data) -> None
         "reasons",
         "training_flags",
         "handoffs",
+        "scoring",
     ]
     inside = {r["sla"].value: r for r in alpha["inside_sla"].rows}
     assert (inside["First contact"]["met"].value, inside["First contact"]["late"].value) == (5, 3)

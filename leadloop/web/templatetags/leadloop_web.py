@@ -17,6 +17,7 @@ from leadloop.accounts.selectors import managed_team_ids
 from leadloop.campaigns.choices import Channel
 from leadloop.leads.choices import Stage
 from leadloop.leads.states import INSIDE_OPEN, SALES_OPEN
+from leadloop.scoring import rules as scoring_rules
 
 register = template.Library()
 
@@ -167,3 +168,12 @@ def money(value: Any) -> str:
     amount = float(value)
     text = f"{amount:,.0f}" if amount == int(amount) or abs(amount) >= 100 else f"{amount:,.2f}"
     return f"{settings.LEADLOOP_CURRENCY} {text}"
+
+
+@register.filter
+def signed(points: Any) -> str:
+    """Points as a person reads them: +12, minus 8 with a real minus sign, 0."""
+    try:
+        return scoring_rules.signed(int(points))
+    except (TypeError, ValueError):
+        return ""

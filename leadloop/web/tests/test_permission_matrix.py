@@ -57,6 +57,7 @@ from leadloop.testing_matrix import (
     PINNED,
     REPS,
     ROLES,
+    SCORERS,
     SEE,
     SEES_FRESH,
     SEES_HANDED,
@@ -84,7 +85,10 @@ from leadloop.testing_matrix import (
     the_endpoint,
     the_form,
     the_form_key,
+    scoring_proposal,
     the_import,
+    the_proposal,
+    the_tuning,
     uploaded_import,
     writes,
 )
@@ -375,6 +379,24 @@ TABLE: dict[str, list[Case]] = {
             roles((EVERYONE, NO), (WEBHOOK_ADMINS, OWN)),
             path=the_delivery,
             setup=beta_endpoint,
+        )
+    ],
+    # Scoring: the organisation's models, for marketing, managers and admins.
+    "scoring:page": [
+        Case("GET", roles((EVERYONE, NO), (SCORERS, OK)), setup=scoring_proposal),
+    ],
+    "scoring:tune": [
+        Case("POST", roles((EVERYONE, NO), (SCORERS, OK)), body=lambda beta: {"target": "won"})
+    ],
+    "scoring:progress": [
+        Case("GET", roles((EVERYONE, NO), (SCORERS, OK)), path=the_tuning, setup=scoring_proposal)
+    ],
+    "scoring:apply": [
+        Case(
+            "POST",
+            roles((EVERYONE, NO), (SCORERS, DO)),
+            path=the_proposal,
+            setup=scoring_proposal,
         )
     ],
     "imports:list": [

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from leadloop.accounts.models import User
+from leadloop.demo.scoring import tune_and_apply
 from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_login_lines, seed_demo
 from leadloop.leads.models import Lead
 
@@ -46,6 +47,8 @@ class Command(BaseCommand):
             now = timezone.now().replace(second=0, microsecond=0)
             summary = seed_demo(leads=opts["leads"], seed=opts["seed"], now=now, progress=True)
             self.stdout.write("\n".join(summary.lines()))
+            self.stdout.write("Tuning a scoring model on the demo's closed leads…")
+            self.stdout.write(tune_and_apply(now=now))
         else:
             self.stdout.write("The database already has users; not seeding it.")
         port = opts["port"]

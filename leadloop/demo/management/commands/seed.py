@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leadloop.accounts.models import User
 from leadloop.demo.org import missing_org
+from leadloop.demo.scoring import tune_and_apply
 from leadloop.demo.seed import DEMO_LEADS, DEMO_PASSWORD, demo_login_lines, seed_demo
 from leadloop.lib.times import now_option
 
@@ -85,6 +86,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Show a progress bar even when stderr is not a terminal",
         )
+        parser.add_argument(
+            "--no-scoring",
+            action="store_true",
+            help="Do not tune and apply a scoring model on the seeded history",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         users = User.objects.count()
@@ -103,6 +109,8 @@ class Command(BaseCommand):
         )
         for line in summary.lines():
             self.stdout.write(line)
+        if not summary.interrupted and not opts["no_scoring"]:
+            self.stdout.write(tune_and_apply(now=now))
         if summary.users_created:
             self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
             lines = demo_login_lines()

@@ -1,0 +1,168 @@
+"""Reading scoring models and the closed history a model learns from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+
+from leadloop.leads import states
+from leadloop.leads.choices import Action, Stage
+from leadloop.leads.models import Lead, LeadEvent
+from leadloop.scoring import rules
+from leadloop.scoring.choices import ModelStatus, Target
+from leadloop.scoring.models import ModelEvent, ScoringModel
+from leadloop.scoring.tuning import History
+
+# What a model reads of a lead (besides its custom attributes).
+FEATURE_COLUMNS = (
+    "industry",
+    "employees",
+    "revenue_band",
+    "country",
+    "region",
+    "title",
+    "email",
+    "phone",
+    "attributes",
+    "campaign__name",
+    "campaign__channel",
+)
+# Closed leads with an outcome: a duplicate is no outcome of anything.
+OUTCOME_STAGES = sorted(states.CLOSED_STAGES - {Stage.DUPLICATE})
+SALES_OUTCOMES = (Stage.WON, Stage.LOST, Stage.DISQUALIFIED_BY_SALES)
+
+
+def active_model() -> ScoringModel | None:
+    return ScoringModel.objects.filter(status=ModelStatus.ACTIVE).first()
+
+
+def models() -> QuerySet[ScoringModel]:
+    return ScoringModel.objects.select_related("created_by", "applied_by").order_by("-version")
+
+
+def model_events(limit: int = 50) -> QuerySet[ModelEvent]:
+    return ModelEvent.objects.select_related("actor", "scoring_model").order_by("-at", "-id")[
+        :limit
+    ]
+
+
+def features_from_values(values: Sequence[Any]) -> dict[str, rules.Value]:
+    """`lead_features` of a row read with FEATURE_COLUMNS (in that order)."""
+    fields = dict(zip(FEATURE_COLUMNS, values, strict=True))
+    fields["campaign"] = fields.pop("campaign__name")
+    fields["channel"] = fields.pop("campaign__channel")
+    return rules.lead_features(fields)
+
+
+def outcome_filter(target: str) -> Q:
+    """Which closed leads count as positive for a target."""
+    if target == Target.REACHED:
+        return ~Q(stage=Stage.UNREACHABLE)
+    if target == Target.QUALIFIED:
+        return Q(handed_off_at__isnull=False) | Q(stage__in=SALES_OUTCOMES)
+    if target == Target.ACCEPTED:
+        accepted = LeadEvent.objects.filter(lead=OuterRef("pk"), action=Action.ACCEPT)
+        return Q(stage__in=(Stage.WON, Stage.LOST)) | Q(Exists(accepted))
+    return Q(stage=Stage.WON)
+
+
+def closed_leads(target: str, *, since: datetime | None, until: datetime | None) -> QuerySet[Lead]:
+    leads = Lead.objects.filter(stage__in=OUTCOME_STAGES)
+    if since is not None:
+        leads = leads.filter(created_at__gte=since)
+    if until is not None:
+        leads = leads.filter(created_at__lt=until)
+    return leads
+
+
+def history(
+    target: str, *, since: datetime | None = None, until: datetime | None = None
+) -> History:
+    """Closed leads as the tuning reads them: what was known on arrival, the outcome, when
+    it arrived (imported history keeps the created time of its file)."""
+    leads = closed_leads(target, since=since, until=until).annotate(
+        positive=flag(outcome_filter(target))
+    )
+    rows: list[dict[str, rules.Value]] = []
+    outcomes: list[int] = []
+    times: list[float] = []
+    for values in _rows(leads):
+        *features, created_at, positive = values
+        rows.append(features_from_values(features))
+        outcomes.append(int(bool(positive)))
+        times.append(created_at.timestamp())
+    return History(rows, np.asarray(outcomes, dtype=int), arrival_order(times))
+
+
+def arrival_order(times: list[float]) -> np.ndarray:
+    """Creation times (sorted, then by id) made strictly increasing: leads that share a
+    time (a file imported without dates) keep their order a millisecond apart, so the
+    holdout is still the latest-arrived, never a random part."""
+    out = np.asarray(times, dtype=float)
+    for i in range(1, len(out)):
+        if out[i] <= out[i - 1]:
+            out[i] = out[i - 1] + 0.001
+    return out
+
+
+def flag(condition: Q) -> Case:
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
+def _rows(leads: QuerySet[Lead]) -> Iterator[tuple[Any, ...]]:
+    return (
+        leads.order_by("created_at", "id")
+        .values_list(*FEATURE_COLUMNS, "created_at", "positive")
+        .iterator(chunk_size=5000)
+    )
+
+
+def points_table(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every attribute value's points in a spec, for `show` and the scoring page."""
+    out: list[dict[str, Any]] = []
+    for feature in spec.get("features", []):
+        if feature["kind"] == "number":
+            edges = feature["edges"]
+            for i, points in enumerate(feature["bins"]):
+                out.append(
+                    {
+                        "label": feature["label"],
+                        "value": rules.number_label(edges, i),
+                        "points": points,
+                    }
+                )
+        else:
+            for value, points in feature["points"].items():
+                out.append({"label": feature["label"], "value": value, "points": points})
+            out.append(
+                {"label": feature["label"], "value": rules.OTHER, "points": feature["other"]}
+            )
+        out.append(
+            {"label": feature["label"], "value": rules.MISSING, "points": feature["missing"]}
+        )
+    return out
+
+
+def explanation(lead: Lead) -> dict[str, Any]:
+    """What the lead page says of a score: the three lines that raised it most, the three
+    that lowered it most, and when the model that scored it was applied."""
+    raised, lowered = rules.top_factors(lead.score_breakdown or [])
+    model = (
+        ScoringModel.objects.filter(version=lead.score_model).only("applied_at", "version").first()
+        if lead.score_model is not None
+        else None
+    )
+    return {
+        "raised": raised,
+        "lowered": lowered,
+        "model": model,
+        "percent": None if lead.score_probability is None else round(lead.score_probability * 100),
+        "tier": lead.tier,
+        "scored_at": lead.scored_at,
+    }
