@@ -305,11 +305,12 @@ def claim(
     return claimed
 
 
-def keep_body(delivery: Delivery, body: str) -> None:
-    """The first attempt's body is what every retry and resend sends."""
-    if not delivery.body:
-        Delivery.objects.filter(pk=delivery.pk, body="").update(body=body)
-        delivery.body = body
+def keep_bodies(batch: Sequence[Delivery]) -> None:
+    """The first attempt's body is what every retry and resend sends: kept before
+    anything is sent, in one write for the batch."""
+    with transaction.atomic():
+        for delivery in batch:
+            Delivery.objects.filter(pk=delivery.pk, body="").update(body=delivery.body)
 
 
 @dataclass(frozen=True)
