@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from django.db.models import F, Q, QuerySet
 
+from leadloop.accounts.choices import Role
+from leadloop.accounts.models import Team, User
+from leadloop.accounts.selectors import has_role, managed_team_ids
 from leadloop.campaigns.defaults import SOURCE_POLICY_DEFAULTS
 from leadloop.campaigns.models import Campaign, SourcePolicy
 
@@ -27,3 +30,18 @@ def campaign_choices(teams: set[int] | None) -> QuerySet[Campaign]:
     """Campaigns worked by `teams` (None: all), from `relevant_team_ids`."""
     qs = Campaign.objects.order_by("name")
     return qs if teams is None else qs.filter(team_id__in=teams)
+
+
+def overridable_campaign_ids(user: User) -> set[int] | None:
+    """Campaigns the user may override; None means all of them."""
+    if has_role(user, Role.MARKETING, Role.ADMIN):
+        return None
+    if user.role != Role.MANAGER:
+        return set()
+    managed = managed_team_ids(user)
+    # Her team pair: campaigns her teleprospecting team works, or that a team
+    # feeding her sales team works (the sales answers are her team's SLA too).
+    teams = managed | set(
+        Team.objects.filter(feeds__in=managed).values_list("pk", flat=True).distinct()
+    )
+    return set(Campaign.objects.filter(team__in=teams).values_list("pk", flat=True))

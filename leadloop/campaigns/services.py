@@ -17,10 +17,10 @@ from django.db import transaction
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
-from leadloop.accounts.selectors import has_role, managed_team_ids
+from leadloop.accounts.selectors import has_role
 from leadloop.campaigns.choices import Channel, SlaUnit
 from leadloop.campaigns.models import Campaign, SourcePolicy
-from leadloop.campaigns.selectors import policy_for
+from leadloop.campaigns.selectors import overridable_campaign_ids, policy_for
 from leadloop.lib.errors import NotPermitted
 
 log = logging.getLogger("leadloop.campaigns")
@@ -65,21 +65,6 @@ def may_edit_policy(user: User, policy: SourcePolicy) -> bool:
     if policy.campaign is not None:
         return may_override(user, policy.campaign)
     return may_view_policies(user)
-
-
-def overridable_campaign_ids(user: User) -> set[int] | None:
-    """Campaigns the user may override; None means all of them."""
-    if has_role(user, Role.MARKETING, Role.ADMIN):
-        return None
-    if user.role != Role.MANAGER:
-        return set()
-    managed = managed_team_ids(user)
-    # Her team pair: campaigns her teleprospecting team works, or that a team
-    # feeding her sales team works (the sales answers are her team's SLA too).
-    teams = managed | set(
-        Team.objects.filter(feeds__in=managed).values_list("pk", flat=True).distinct()
-    )
-    return set(Campaign.objects.filter(team__in=teams).values_list("pk", flat=True))
 
 
 def may_override(user: User, campaign: Campaign) -> bool:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from leadloop.accounts.choices import Role
-from leadloop.accounts.models import Team, User
-from leadloop.accounts.selectors import has_role, managed_team_ids
+from leadloop.accounts.models import User
+from leadloop.accounts.selectors import has_role
 from leadloop.campaigns.models import Campaign
+from leadloop.campaigns.selectors import overridable_campaign_ids
 from leadloop.leads.selectors import visible_leads
 from leadloop.webforms.choices import REJECTION_COLUMNS, Rejection
 from leadloop.webforms.models import Form, Submission
@@ -22,20 +23,10 @@ def may_manage_forms(user: User) -> bool:
 
 
 def manageable_campaign_ids(user: User) -> set[int] | None:
-    """Campaigns whose forms the user may manage; None means all of them.
-
-    As for a campaign's source policy (`campaigns.services.overridable_campaign_ids`):
-    marketing and admins any, a manager those her team pair works.
-    """
-    if has_role(user, Role.MARKETING, Role.ADMIN):
-        return None
-    if user.role != Role.MANAGER:
-        return set()
-    managed = managed_team_ids(user)
-    teams = managed | set(
-        Team.objects.filter(feeds__in=managed).values_list("pk", flat=True).distinct()
-    )
-    return set(Campaign.objects.filter(team__in=teams).values_list("pk", flat=True))
+    """Campaigns whose forms the user may manage; None means all of them: the
+    campaigns whose source policy she may set (marketing and admins any, a
+    manager those her team pair works)."""
+    return overridable_campaign_ids(user)
 
 
 def may_manage_campaign(user: User, campaign: Campaign) -> bool:
