@@ -129,6 +129,62 @@ def webhook_figures(hooks: dict[str, Any] | None) -> list[Figure]:
     ]
 
 
+SCORING_TARGET_LEADS = 1_000_000
+
+
+def scoring_figures(scored: dict[str, Any] | None) -> list[Figure]:
+    """Tuning against one plain logistic regression on the same synthetic leads, its
+    peak memory, rescoring against a raw UPDATE of the same rows, and intake with an
+    active model against without (leadloop.bench.scoring). The tuning and rescoring
+    targets are stated for a million leads."""
+    if not scored:
+        return []
+    tuned, rescored = scored["tuning"], scored["rescoring"]
+    intake = rescored["intake"]
+    return [
+        Figure(
+            "scoring_tuning_s",
+            f"Scoring: tuning on {tuned['leads']:,} closed leads, {tuned['attributes']} attributes",
+            "s",
+            tuned["seconds"],
+            tuned["baseline_seconds"],
+            "one plain logistic regression on the same leads",
+            Target(
+                "< 120 s at 1M leads", "max_value", 120, SCORING_TARGET_LEADS, postgresql_only=False
+            ),
+        ),
+        Figure(
+            "scoring_tuning_peak_rss_mb",
+            "Scoring: tuning's peak memory",
+            "MB",
+            tuned["peak_rss_mb"],
+            tuned["history_rss_mb"],
+            "the same process holding the history only",
+            Target(
+                "< 2 GB at 1M leads", "max_value", 2048, SCORING_TARGET_LEADS, postgresql_only=False
+            ),
+        ),
+        Figure(
+            "scoring_rescore_s",
+            f"Scoring: applying a model to {rescored['open_leads']:,} open leads",
+            "s",
+            rescored["seconds"],
+            rescored["baseline_seconds"],
+            "raw UPDATE of the same columns of the same rows",
+            Target("< 60 s at 1M open leads", "max_value", 60, SCORING_TARGET_LEADS),
+        ),
+        Figure(
+            "scoring_intake_p50_ms",
+            "Intake p50 with an active scoring model",
+            "ms",
+            intake["with_model"]["p50_ms"],
+            intake["without_model"]["p50_ms"],
+            "the same intake without a model",
+            Target("≤ +1 ms", "max_over_baseline", 1.0),
+        ),
+    ]
+
+
 def report_figures(reports: dict[str, Any] | None) -> list[Figure]:
     """Each report (default filters, last 365 days) against its plainest SQL aggregate."""
     return [
@@ -214,6 +270,7 @@ def build_figures(
     imported: dict[str, Any] | None = None,
     exported: dict[str, Any] | None = None,
     hooks: dict[str, Any] | None = None,
+    scored: dict[str, Any] | None = None,
 ) -> list[Figure]:
     """The report's rows, from what the parts measured."""
     intake, bare_post = api["phases"]["intake"], api["phases"]["bare_post"]
@@ -344,6 +401,7 @@ def build_figures(
         *transfer_figures(imported, exported),
         *webhook_figures(hooks),
         *sweep_figures(sweep),
+        *scoring_figures(scored),
     ]
 
 
@@ -352,8 +410,8 @@ def _number(value: float | None, unit: str) -> str:
         return "-"
     if unit in ("req/s", "rows/s", "msg/s"):
         return f"{value:,.0f} {unit}"
-    if unit == "ms":
-        return f"{value:,.2f} ms"
+    if unit in ("ms", "s"):
+        return f"{value:,.2f} {unit}"
     return f"{value:,.0f} {unit}"
 
 

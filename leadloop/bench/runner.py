@@ -68,6 +68,7 @@ class Options:
     sweep_leads: int = SWEEP_LEADS
     import_rows: int = 100_000
     webhook_events: int = 1_000
+    scoring: bool = True
 
 
 @dataclass(frozen=True)
@@ -545,6 +546,20 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
                     f"webhooks {hooks['per_s']:,.0f} msg/s (bare {hooks['baseline_per_s']:,.0f}); "
                     f"outbox adds {hooks['outbox']['added_p50_ms']:.2f} ms to a transition's p50"
                 )
+            scored = None
+            if options.scoring:
+                size = str(options.leads)
+                log(f"scoring: tuning on {options.leads:,} synthetic closed leads, 30 attributes")
+                tuned = run_worker("scoring-tune", env, "--leads", size, log=log)
+                log(f"scoring: rescoring {options.leads:,} added open leads, intake with a model")
+                rescored = run_worker("scoring-rescore", env, "--open-leads", size, log=log)
+                scored = {"tuning": tuned, "rescoring": rescored}
+                log(
+                    f"tuning {tuned['seconds']:,.1f} s, peak {tuned['peak_rss_mb']:,.0f} MB "
+                    f"(plain logistic {tuned['baseline_seconds']:,.1f} s); rescoring "
+                    f"{rescored['open_leads']:,} open leads {rescored['seconds']:,.1f} s "
+                    f"(raw UPDATE {rescored['baseline_seconds']:,.1f} s)"
+                )
             sweep = None
             if options.sweep_leads:
                 # Last: it adds its open leads to the database the other parts measured.
@@ -569,6 +584,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
         imported=imported,
         exported=exported,
         hooks=hooks,
+        scored=scored,
     )
     finished = timezone.now()
     report = {
@@ -589,6 +605,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "sweep_leads": options.sweep_leads,
             "import_rows": options.import_rows,
             "webhook_events": options.webhook_events,
+            "scoring": options.scoring,
         },
         "figures": {f.name: f.as_json(vendor=info["vendor"], leads=options.leads) for f in figures},
         "details": {
@@ -602,6 +619,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "export": exported,
             "sweep": sweep,
             "webhooks": hooks,
+            "scoring": scored,
         },
         "warnings": _warnings(api, seed),
     }

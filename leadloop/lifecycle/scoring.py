@@ -4,10 +4,9 @@ Every score written goes through here. A lead is scored with the active
 model when it comes in (intake, web form, import rows in memory per batch),
 and rescored when it acts (an activity, a re-submission: its engagement
 part). Applying a model retires the active one and rescores every open
-lead set-based: scores computed in memory a chunk at a time, written with
-one UPDATE ... FROM a staging table per chunk; a lead whose tier changes
-gets a `score_changed` event (one INSERT per chunk), and the model gets one
-`applied` event for the whole rescoring.
+lead in SQL (`lifecycle.rescoring`: the same points, a few statements per
+100,000 leads); a lead whose tier changes gets a `score_changed` event, and
+the model gets one `applied` event for the whole rescoring.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max
 
 from leadloop.accounts.models import User
@@ -27,12 +26,12 @@ from leadloop.leads.choices import EventKind
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.lib.errors import Conflict
 from leadloop.lib.times import utc
-from leadloop.lifecycle import bulk, events
+from leadloop.lifecycle import events
+from leadloop.lifecycle.rescoring import rescore_open
 from leadloop.scoring import rules, selectors, tuning
 from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
 from leadloop.scoring.models import ModelEvent, ScoringModel, TuningRun
 
-CHUNK = 5000
 STALE_TUNING = timedelta(hours=2)
 SCORE_COLUMNS = (
     "score",
@@ -252,131 +251,6 @@ def apply_model(
             },
         )
     return Applied(locked, rescored, changes)
-
-
-def rescore_open(
-    model: ScoringModel,
-    *,
-    actor: User | None,
-    now: datetime,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[int, int]:
-    """Rescore every open lead with the model: a few statements per chunk of leads."""
-    open_stages = sorted(states.OPEN_STAGES)
-    total = changes = 0
-    after = 0
-    staging = _staging_table()
-    t = bulk.time_adapter()
-    while True:
-        chunk = list(
-            Lead.objects.filter(stage__in=open_stages, pk__gt=after)
-            .order_by("pk")
-            .values_list(
-                "pk",
-                *selectors.FEATURE_COLUMNS,
-                "connects",
-                "dials",
-                "last_activity_at",
-                "score",
-                "tier",
-            )[:CHUNK]
-        )
-        if not chunk:
-            break
-        lo, hi = chunk[0][0], chunk[-1][0]
-        after = hi
-        again = {
-            row["lead_id"]: row
-            for row in LeadEvent.objects.filter(
-                kind=EventKind.SUBMITTED_AGAIN,
-                lead_id__gte=lo,
-                lead_id__lte=hi,
-                lead__stage__in=open_stages,
-            )
-            .values("lead_id")
-            .annotate(n=Count("id"), last=Max("at"))
-        }
-        n_features = len(selectors.FEATURE_COLUMNS)
-        rows: list[tuple[Any, ...]] = []
-        tier_events: list[tuple[int, events.EventSpec]] = []
-        for values in chunk:
-            lead_id = values[0]
-            features = selectors.features_from_values(values[1 : 1 + n_features])
-            connects, dials, last_activity, old_score, old_tier = values[1 + n_features :]
-            resub = again.get(lead_id)
-            last = max(
-                (x for x in (last_activity, resub["last"] if resub else None) if x is not None),
-                default=None,
-            )
-            engagement = rules.Engagement(
-                connects=connects,
-                unanswered=max(0, dials - connects),
-                resubmissions=resub["n"] if resub else 0,
-                last_at=last,
-            )
-            scored = rules.score_lead(model.spec, features, engagement, now)
-            rows.append(
-                (
-                    lead_id,
-                    scored.score,
-                    bulk.db_json(scored.breakdown),
-                    scored.probability,
-                    scored.tier,
-                    t(now),
-                    model.version,
-                )
-            )
-            if scored.tier != old_tier:
-                tier_events.append(
-                    (
-                        lead_id,
-                        events.score_changed(
-                            score=scored.score,
-                            from_score=old_score,
-                            tier=scored.tier,
-                            from_tier=old_tier,
-                            model=model.version,
-                        ),
-                    )
-                )
-        _write_scores(staging, rows)
-        if tier_events:
-            events.record_each(tier_events, at=now, actor=actor)
-        total += len(rows)
-        changes += len(tier_events)
-        if progress is not None:
-            progress(total)
-    return total, changes
-
-
-def _staging_table() -> str:
-    json_type = "jsonb" if connection.vendor == "postgresql" else "text"
-    time_type = "timestamptz" if connection.vendor == "postgresql" else "text"
-    with connection.cursor() as cur:
-        cur.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS leadloop_scores ("
-            "id bigint PRIMARY KEY, score integer NOT NULL, "
-            f"breakdown {json_type} NOT NULL, probability double precision, "
-            f"tier varchar(1) NOT NULL, scored_at {time_type}, score_model integer)"
-        )
-    return "leadloop_scores"
-
-
-def _write_scores(staging: str, rows: list[tuple[Any, ...]]) -> None:
-    """One UPDATE ... FROM for the chunk (PostgreSQL and SQLite 3.33+ alike)."""
-    lead = connection.ops.quote_name(Lead._meta.db_table)
-    with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {staging}")  # noqa: S608 (a constant name)
-        bulk.insert_raw(
-            staging,
-            ["id", "score", "breakdown", "probability", "tier", "scored_at", "score_model"],
-            rows,
-        )
-        cur.execute(
-            f"UPDATE {lead} AS l SET score = s.score, score_breakdown = s.breakdown, "  # noqa: S608
-            "score_probability = s.probability, tier = s.tier, scored_at = s.scored_at, "
-            f"score_model = s.score_model FROM {staging} AS s WHERE l.id = s.id"
-        )
 
 
 # -- tuning in the worker -----------------------------------------------------

@@ -47,6 +47,10 @@ FIGURES = {
     "report_unreachable_ms",
     "webhook_deliveries_per_s",
     "outbox_transition_p50_ms",
+    "scoring_tuning_s",
+    "scoring_tuning_peak_rss_mb",
+    "scoring_rescore_s",
+    "scoring_intake_p50_ms",
 }
 TINY = {
     "leads": 300,

@@ -93,6 +93,12 @@ class Command(BaseCommand):
             help="Webhook messages to queue and deliver to a local receiver (default 1,000; "
             "0 skips it, and the outbox's cost on a transition with it).",
         )
+        parser.add_argument(
+            "--no-scoring",
+            action="store_true",
+            help="Skip lead scoring's figures (tuning on --leads synthetic closed leads, "
+            "rescoring --leads added open leads, intake with a model).",
+        )
         parser.add_argument("--seed", type=int, default=1, help="Seed of the demo data.")
         parser.add_argument(
             "--output",
@@ -124,6 +130,7 @@ class Command(BaseCommand):
             sweep_leads=options["sweep_leads"],
             import_rows=options["import_rows"],
             webhook_events=options["webhook_events"],
+            scoring=not options["no_scoring"],
         )
         try:
             report, path = run(opts, log=log)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from leadloop.bench import imports, measures, sweep, webhooks
+from leadloop.bench import imports, measures, scoring, sweep, webhooks
 from leadloop.reports.bench import measure_reports
 
 RESULT_PREFIX = "BENCH-RESULT "
@@ -26,6 +26,8 @@ PARTS = (
     "export",
     "sweep",
     "webhooks",
+    "scoring-tune",
+    "scoring-rescore",
 )
 
 
@@ -64,6 +66,10 @@ class Command(BaseCommand):
             result = webhooks.measure_webhooks(
                 events=options["events"], transitions=options["count"]
             )
+        elif part == "scoring-tune":
+            result = scoring.measure_tuning(leads=options["leads"])
+        elif part == "scoring-rescore":
+            result = scoring.measure_rescoring(open_leads=options["open_leads"])
         elif part == "sweep":
             result = sweep.measure_sweep(open_leads=options["open_leads"])
         else:

@@ -1,0 +1,250 @@
+"""Lead scoring at scale: tuning on a wide synthetic history, rescoring open leads, intake.
+
+Tuning runs on N synthetic closed leads (`scoring.synthetic`, widened to 30
+attributes) in its own process, so its peak memory is its own; beside it, in
+the same process and on the same leads, one plain one-hot logistic regression
+(`tuning.plain_logistic`), the least a learner does.
+
+Rescoring adds N open leads in SQL, copied round-robin from the seeded ones
+(so their industries, titles, countries and campaigns vary as the seed's do),
+and applies a model to them, beside the plainest UPDATE of the same columns of
+the same rows. Intake is timed with an active model and without, alternating.
+Everything this part writes is rolled back: the later parts see the seed.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.utils import timezone
+
+from leadloop.bench.measures import latency_summary, peak_rss_mb
+from leadloop.bench.sweep import _series
+from leadloop.campaigns.models import Campaign
+from leadloop.leads import states
+from leadloop.leads.choices import Stage
+from leadloop.leads.models import Lead
+from leadloop.lifecycle import rescoring
+from leadloop.lifecycle.intake import create_lead
+from leadloop.scoring import tuning
+from leadloop.scoring.choices import ModelStatus
+from leadloop.scoring.models import ScoringModel
+from leadloop.scoring.synthetic import drifting_history
+
+ATTRIBUTES = 30
+INTAKES = 200
+MODEL_HISTORY = 500
+WARMUP = 10
+
+
+class _Rollback(Exception):
+    pass
+
+
+def wide_history(n: int, *, attributes: int = ATTRIBUTES, seed: int = 1) -> tuning.History:
+    """The drifting history with more custom attributes, up to `attributes` in all: most
+    are noise (as most of a CRM's fields are), every fifth leans a little to the outcome."""
+    history = drifting_history(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    extra = max(0, attributes - len(history.rows[0]))
+    outcomes = history.outcomes
+    for j in range(extra):
+        levels = 3 + j % 6
+        values = rng.integers(0, levels, n)
+        if j % 5 == 0:
+            lean = rng.random(n) < 0.25
+            values = np.where(lean & (outcomes == 1), 0, values)
+        missing = rng.random(n) < 0.1
+        name = f"attributes.field_{j:02d}"
+        for row, value, gone in zip(history.rows, values.tolist(), missing.tolist(), strict=True):
+            row[name] = None if gone else f"v{value}"
+    return history
+
+
+def measure_tuning(*, leads: int, attributes: int = ATTRIBUTES) -> dict[str, Any]:
+    """Tune a proposal on `leads` synthetic closed leads; the plain fit beside it."""
+    started = time.perf_counter()
+    history = wide_history(leads, attributes=attributes)
+    made = time.perf_counter() - started
+    rss_history = peak_rss_mb()
+    started = time.perf_counter()
+    tuned = tuning.tune(history, target="won", current=None)
+    seconds = time.perf_counter() - started
+    rss_tuning = peak_rss_mb()
+    holdout = history.take(np.arange(len(history) * 9 // 10, len(history)))
+    started = time.perf_counter()
+    tuning.plain_logistic(history, holdout)
+    baseline = time.perf_counter() - started
+    return {
+        "leads": len(history),
+        "attributes": len(history.rows[0]),
+        "features_in_spec": len(tuned["spec"]["features"]),
+        "history_seconds": round(made, 2),
+        "seconds": round(seconds, 3),
+        "baseline_seconds": round(baseline, 3),
+        "history_rss_mb": round(rss_history, 1),
+        "peak_rss_mb": round(rss_tuning, 1),
+        "auc": tuned["backtest"]["proposal"]["auc"],
+    }
+
+
+def measure_rescoring(*, open_leads: int) -> dict[str, Any]:
+    """Rescore `open_leads` added open leads against a raw UPDATE; intake with and without
+    a model. All in one transaction, rolled back."""
+    now = timezone.now()
+    out: dict[str, Any] = {}
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            model = _model(now)
+            added = _add_open_leads(open_leads, now)
+            setup = time.perf_counter() - started
+            in_scope = Lead.objects.filter(stage__in=sorted(states.OPEN_STAGES)).count()
+            baseline = _rolled_back(lambda: _raw_update(model.version, now))
+            seconds = _rolled_back(lambda: rescoring.rescore_open(model, actor=None, now=now)[0])
+            out = {
+                "open_leads": in_scope,
+                "added": added,
+                "setup_seconds": round(setup, 1),
+                "rescored": seconds[1],
+                "baseline_rows": baseline[1],
+                "seconds": round(seconds[0], 3),
+                "baseline_seconds": round(baseline[0], 3),
+                "features_in_spec": len(model.spec["features"]),
+                # A tiny run times a few intakes: its figures are indicative only.
+                "intake": _intake_cost(model, count=min(INTAKES, max(20, open_leads // 100))),
+            }
+            raise _Rollback
+    except _Rollback:
+        pass
+    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return out
+
+
+def _model(now: Any) -> ScoringModel:
+    """A proposal tuned on a small synthetic history (its features are lead columns)."""
+    history = drifting_history(MODEL_HISTORY, seed=7)
+    spec = tuning.tune(history, target="won", current=None)["spec"]
+    top = ScoringModel.objects.order_by("-version").values_list("version", flat=True).first()
+    return ScoringModel.objects.create(
+        version=(top or 0) + 1,
+        target="won",
+        status=ModelStatus.PROPOSAL,
+        spec=spec,
+        created_at=now,
+    )
+
+
+def _add_open_leads(count: int, now: Any) -> int:
+    """`count` working leads copied from the seeded leads in turn, in one INSERT."""
+    seeded = Lead.objects.count()
+    if not seeded:
+        raise ImproperlyConfigured("the scoring bench needs seeded leads")
+    quote = connection.ops.quote_name
+    table = quote(Lead._meta.db_table)
+    first_id = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    made = {
+        "id": f"{first_id - 1} + g.n",
+        "email": (
+            "CASE WHEN g.n %% 4 = 0 THEN 'r' || g.n || '@gmail.com' "
+            "ELSE 'r' || g.n || '@co' || (g.n %% 97) || '.example' END"
+        ),
+        "email_key": "'r' || g.n || '@rescore.example'",
+        "phone_key": "''",
+        "person_key": "'rescore|' || g.n",
+        "stage": f"'{Stage.WORKING.value}'",
+        "closed_at": "NULL",
+        "sales_rep_id": "NULL",
+        "handed_off_by_id": "NULL",
+        "duplicate_of_id": "NULL",
+        "reason_code_id": "NULL",
+        "dials": "g.n %% 7",
+        "connects": "g.n %% 3",
+        "last_activity_at": "CASE WHEN g.n %% 5 = 0 THEN NULL ELSE %(last)s END",
+        "version": "1",
+    }
+    names = [str(f.column) for f in Lead._meta.concrete_fields]
+    columns = ", ".join(quote(c) for c in names)
+    values = ", ".join(made.get(c, f"t.{quote(c)}") for c in names)
+    with connection.cursor() as cur:
+        # Column names come from the model; the values are parameters or constants.
+        cur.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {values} FROM "  # noqa: S608
+            f"(SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS rn FROM {table}) s "
+            f"JOIN {table} t ON t.id = s.id JOIN {_series()} ON s.rn = g.n %% %(seeded)s",
+            {"count": count, "seeded": seeded, "last": now - timedelta(days=9)},
+        )
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM "  # noqa: S608
+                f"{table}))",
+                [Lead._meta.db_table],
+            )
+        cur.execute("ANALYZE")
+    return count
+
+
+def _raw_update(version: int, now: Any) -> int:
+    """The plainest write of the same columns of the same rows."""
+    stages = sorted(states.OPEN_STAGES)
+    return Lead.objects.filter(stage__in=stages).update(
+        score=50,
+        score_breakdown=[],
+        score_probability=0.5,
+        tier="B",
+        scored_at=now,
+        score_model=version,
+    )
+
+
+def _rolled_back(fn: Any) -> tuple[float, Any]:
+    out: list[Any] = []
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            out.append(fn())
+            elapsed = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    return elapsed, out[0]
+
+
+def _intake_cost(model: ScoringModel, *, count: int) -> dict[str, Any]:
+    """API intake's action (`create_lead`) with the model active and without, alternating."""
+    campaign = Campaign.objects.order_by("pk").first()
+    if campaign is None:
+        raise ImproperlyConfigured("the scoring bench needs a campaign")
+    on: list[float] = []
+    off: list[float] = []
+    for i in range(2 * (count + WARMUP)):
+        active = i % 2 == 0
+        ScoringModel.objects.filter(pk=model.pk).update(
+            status=ModelStatus.ACTIVE if active else ModelStatus.PROPOSAL
+        )
+        data = {
+            "first_name": "Intake",
+            "last_name": f"Bench{i}",
+            "company": f"Bench {i}",
+            "email": f"intake{i}@bench{i}.example",
+            "country": "DE",
+            "industry": "Manufacturing",
+            "title": "Head of operations",
+        }
+        started = time.perf_counter()
+        create_lead(data=data, campaign=campaign, actor=None, now=timezone.now())
+        took = time.perf_counter() - started
+        if i >= 2 * WARMUP:
+            (on if active else off).append(took)
+    ScoringModel.objects.filter(pk=model.pk).update(status=ModelStatus.PROPOSAL)
+    with_model, without = latency_summary(on), latency_summary(off)
+    return {
+        "with_model": with_model,
+        "without_model": without,
+        "added_p50_ms": round(with_model["p50_ms"] - without["p50_ms"], 3),
+    }
