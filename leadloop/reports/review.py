@@ -24,8 +24,8 @@ from leadloop.accounts.models import Team
 from leadloop.accounts.selectors import relevant_team_ids
 from leadloop.handoff.models import Handoff
 from leadloop.leads.choices import Stage
-from leadloop.lib.words import plural
 from leadloop.leads.models import Lead
+from leadloop.lib.words import plural
 from leadloop.reports import reasons, sales, sla
 from leadloop.reports.common import Ctx
 from leadloop.reports.filters import ReportFilters
