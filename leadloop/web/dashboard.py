@@ -102,18 +102,16 @@ def _late(now: datetime) -> Q:
 def manager(user: User, now: datetime, tz: tzinfo) -> Dashboard:
     """SLA compliance this week vs last, breaches open now (with the deadlines missed
     this week vs last week to date), feedback owed now vs a week ago, purgatory."""
-    today = now.astimezone(tz).date()
-    monday = today - timedelta(days=today.weekday())
-    this_week = _midnight(monday, tz)
-    last_week = _midnight(monday - timedelta(days=7), tz)
     week, week_before = weeks(now, tz)
+    monday, today = week.first_day, week.last_day
     teams = sorted(managed_team_ids(user))
     clocks = SlaClock.objects.filter(
         lead__in=visible_leads(user).values("pk"), team_id__in=teams
     ).exclude(result=ClockResult.CANCELLED)
     met = Q(result=ClockResult.MET)
-    this = Q(started_at__gte=this_week, started_at__lte=now)
-    last = Q(started_at__gte=last_week, started_at__lt=this_week)
+    # Compliance is a share: this week so far against all of last week.
+    this = Q(started_at__gte=week.start, started_at__lte=now)
+    last = Q(started_at__gte=week_before.start, started_at__lt=week.start)
     # A deadline missed in a window: the clock fell due in it and was not met.
     missed = ~met & Q(due_at__lt=now)
     counts = clocks.aggregate(
