@@ -445,8 +445,9 @@ def sales_rep(user: User, now: datetime, tz: tzinfo, debt: followup_selectors.My
     def done(window: Window) -> Q:
         return Q(done_at__gte=window.start, done_at__lt=window.end)
 
+    # Feedback clocks only (not the 30-day updates), as the link behind the tile selects.
     on_time = SlaClock.objects.filter(
-        user=user, kind__in=followup_selectors.FEEDBACK_KINDS, result=ClockResult.MET
+        user=user, kind=ClockKind.FEEDBACK, result=ClockResult.MET
     ).aggregate(
         this=Count("id", filter=stopped(week)), before=Count("id", filter=stopped(week_before))
     )

@@ -274,6 +274,10 @@ def test_sales_rep_sees_feedback_on_time_and_steps_done_this_week_against_last(
             result=ClockResult.MET,
             stopped_at=NOW - timedelta(hours=hours),
         )
+    # A 30-day update is no feedback: not counted (the list behind the tile agrees).
+    SlaClock.objects.filter(lead=lead, kind=ClockKind.ACCEPT).update(
+        kind=ClockKind.UPDATE, user=rep, result=ClockResult.MET, stopped_at=NOW - timedelta(hours=4)
+    )
     client = client_for(rep)
     page = client.get("/").content.decode()
     board = tiles(dashboard.sales_rep(rep, NOW, BERLIN, followup_selectors.my_debt(rep, NOW)))
