@@ -497,14 +497,28 @@ class TeamDebt:
     feedback_overdue: int
     purgatory: int
     tasks_late: int
+    # The same count as it stood a week before (for the trend on her home).
+    feedback_overdue_week_ago: int = 0
+
+
+def overdue_feedback_at(moment: datetime) -> Q:
+    """A feedback or update clock that was open and past due at `moment`, judged from
+    the clock's own record (started, due, stopped), so any past instant can be asked."""
+    return Q(kind__in=FEEDBACK_KINDS, started_at__lte=moment, due_at__lte=moment) & (
+        Q(stopped_at__isnull=True) | Q(stopped_at__gt=moment)
+    )
 
 
 def team_debt(user: User, now: datetime) -> TeamDebt:
     leads = visible_leads(user)
+    week_ago = now - timedelta(days=7)
+    feedback = SlaClock.objects.filter(lead__in=leads.values("pk")).aggregate(
+        now=Count("id", filter=overdue_feedback(now)),
+        week_ago=Count("id", filter=overdue_feedback_at(week_ago)),
+    )
     return TeamDebt(
-        feedback_overdue=SlaClock.objects.filter(
-            overdue_feedback(now), lead__in=leads.values("pk")
-        ).count(),
+        feedback_overdue=feedback["now"],
+        feedback_overdue_week_ago=feedback["week_ago"],
         purgatory=sum(
             c.filter(pk__in=leads.values("pk")).count() for c in purgatory_candidates(now).values()
         ),

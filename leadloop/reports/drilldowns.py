@@ -54,6 +54,11 @@ class Drilldown:
     answer: str | None = None
     cadence: str | None = None
     cadence_user: int | None = None
+    # Home page trends: clocks stopped and cadence steps done within a window.
+    sla_stopped_from: datetime | None = None
+    sla_stopped_to: datetime | None = None
+    cadence_from: datetime | None = None
+    cadence_to: datetime | None = None
 
     def narrow(self, qs: QuerySet[Lead]) -> QuerySet[Lead]:
         f = self
@@ -79,7 +84,8 @@ class Drilldown:
         if f.age_min is not None or f.age_max is not None:
             teams = list(Team.objects.all())
             qs = qs.filter(metrics.age_between(teams, as_of, f.age_min, f.age_max))
-        if f.sla or f.sla_result or f.sla_user or f.sla_team or f.sla_stop:
+        stopped = f.sla_stopped_from or f.sla_stopped_to
+        if f.sla or f.sla_result or f.sla_user or f.sla_team or f.sla_stop or stopped:
             qs = qs.filter(
                 metrics.with_clock(
                     kind=f.sla,
@@ -90,6 +96,8 @@ class Drilldown:
                     start=f.sla_from,
                     end=f.sla_to,
                     stopped_by=f.sla_stop,
+                    stopped_start=f.sla_stopped_from,
+                    stopped_end=f.sla_stopped_to,
                 )
             )
         if f.reason or f.reason_stage or f.reason_from or f.reason_to:
@@ -108,9 +116,15 @@ class Drilldown:
                     end=f.handoff_to,
                 )
             )
-        if f.cadence or f.cadence_user:
+        if f.cadence or f.cadence_user or f.cadence_from or f.cadence_to:
             qs = qs.filter(
-                metrics.with_cadence_step(state=f.cadence, as_of=as_of, user=f.cadence_user)
+                metrics.with_cadence_step(
+                    state=f.cadence,
+                    as_of=as_of,
+                    user=f.cadence_user,
+                    done_start=f.cadence_from,
+                    done_end=f.cadence_to,
+                )
             )
         if f.attr and "=" in f.attr:
             key, value = f.attr.split("=", 1)

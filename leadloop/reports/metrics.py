@@ -298,6 +298,8 @@ def clocks(
     start: datetime | None = None,
     end: datetime | None = None,
     stopped_by: str | None = None,
+    stopped_start: datetime | None = None,
+    stopped_end: datetime | None = None,
 ) -> QuerySet[SlaClock]:
     """Clocks by kind, state, owner, team and start time: the rows behind an SLA number."""
     qs = SlaClock.objects.all()
@@ -315,6 +317,10 @@ def clocks(
         qs = qs.filter(started_at__lt=end)
     if stopped_by:
         qs = qs.filter(stopped_by=stopped_by)
+    if stopped_start is not None:
+        qs = qs.filter(stopped_at__gte=stopped_start)
+    if stopped_end is not None:
+        qs = qs.filter(stopped_at__lt=stopped_end)
     return qs
 
 
@@ -353,13 +359,24 @@ STEP_STATES = {
 }
 
 
-def with_cadence_step(*, state: str | None, as_of: datetime, user: int | None) -> Q:
-    """Leads having a cadence step in `state` (assigned to `user`)."""
+def with_cadence_step(
+    *,
+    state: str | None,
+    as_of: datetime,
+    user: int | None,
+    done_start: datetime | None = None,
+    done_end: datetime | None = None,
+) -> Q:
+    """Leads having a cadence step in `state` (assigned to `user`, done in [start, end))."""
     qs = CadenceTask.objects.all()
     if state in STEP_STATES:
         qs = qs.filter(STEP_STATES[state](as_of))
     if user:
         qs = qs.filter(assignee_id=user)
+    if done_start is not None:
+        qs = qs.filter(done_at__gte=done_start)
+    if done_end is not None:
+        qs = qs.filter(done_at__lt=done_end)
     return Q(id__in=qs.values("lead_id"))
 
 

@@ -242,6 +242,10 @@ DRILLDOWN_FIELDS: dict[str, str] = {
     "attr": "Attribute",
     "cadence": "Cadence step",
     "cadence_user": "Cadence step of",
+    "cadence_from": "Cadence step done from",
+    "cadence_to": "Cadence step done to",
+    "sla_stopped_from": "SLA stopped from",
+    "sla_stopped_to": "SLA stopped to",
     "as_of": "As of",
 }
 

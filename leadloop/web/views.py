@@ -70,7 +70,7 @@ def home_dashboard(user: User, now: datetime, context: dict[str, Any]) -> dashbo
     if user.role == Role.INSIDE_REP:
         return dashboard.inside_rep(user, now, tz)
     if user.role == Role.SALES_REP and "debt" in context:
-        return dashboard.sales_rep(user, now, context["debt"])
+        return dashboard.sales_rep(user, now, tz, context["debt"])
     return dashboard.Dashboard(tiles=[])
 
 
