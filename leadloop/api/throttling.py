@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -35,7 +36,7 @@ def clock() -> float:
     return time.time()
 
 
-class WindowThrottle(BaseThrottle):
+class WindowThrottle(BaseThrottle, ABC):
     """A django-ninja throttle counting in fixed windows; the rate is the setting `rate_setting`.
 
     One instance serves every request of the process, so the wait it
@@ -48,8 +49,9 @@ class WindowThrottle(BaseThrottle):
     def __init__(self) -> None:
         self._last = threading.local()
 
+    @abstractmethod
     def identify(self, request: HttpRequest) -> str | None:
-        raise NotImplementedError
+        """Whose count this request adds to; None for one the limit does not cover."""
 
     def allow_request(self, request: HttpRequest) -> bool:
         rate = parse_rate(getattr(settings, self.rate_setting, None))

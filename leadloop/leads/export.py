@@ -21,23 +21,14 @@ from django.db.models import QuerySet
 from leadloop.accounts.models import User
 from leadloop.campaigns.models import Campaign
 from leadloop.leads.models import Lead, ReasonCode
+from leadloop.leads.person import PERSON_FIELDS
 from leadloop.lib import sheets
 
 COLUMNS = (
     "id",
     "created_at",
     "stage",
-    "first_name",
-    "last_name",
-    "title",
-    "email",
-    "phone",
-    "company",
-    "industry",
-    "employees",
-    "revenue_band",
-    "country",
-    "region",
+    *PERSON_FIELDS,
     "campaign",
     "channel",
     "owner",
@@ -52,17 +43,7 @@ _FIELDS = (
     "id",
     "created_at",
     "stage",
-    "first_name",
-    "last_name",
-    "title",
-    "email",
-    "phone",
-    "company",
-    "industry",
-    "employees",
-    "revenue_band",
-    "country",
-    "region",
+    *PERSON_FIELDS,
     "campaign_id",
     "owner_id",
     "sales_rep_id",
