@@ -15,7 +15,7 @@ from leadloop.leads.models import Lead, LeadEvent
 from leadloop.scoring import rules
 from leadloop.scoring.choices import ModelStatus, Target
 from leadloop.scoring.models import ModelEvent, ScoringModel
-from leadloop.scoring.tuning import History
+from leadloop.scoring.tuning import History, column_of
 
 # What a model reads of a lead (besides its custom attributes).
 FEATURE_COLUMNS = (
@@ -87,15 +87,21 @@ def history(
     leads = closed_leads(target, since=since, until=until).annotate(
         positive=flag(outcome_filter(target))
     )
-    rows: list[dict[str, rules.Value]] = []
+    # Column by column as the rows stream in: no dict per lead is kept.
+    values: dict[str, list[rules.Value]] = {}
     outcomes: list[int] = []
     times: list[float] = []
-    for values in _rows(leads):
-        *features, created_at, positive = values
-        rows.append(features_from_values(features))
+    for i, row in enumerate(_rows(leads)):
+        *features, created_at, positive = row
+        for name, value in features_from_values(features).items():
+            values.setdefault(name, [None] * i).append(value)
+        for column in values.values():
+            if len(column) == i:
+                column.append(None)
         outcomes.append(int(bool(positive)))
         times.append(created_at.timestamp())
-    return History(rows, np.asarray(outcomes, dtype=int), arrival_order(times))
+    columns = {name: column_of(column) for name, column in sorted(values.items())}
+    return History(columns, np.asarray(outcomes, dtype=int), arrival_order(times))
 
 
 def arrival_order(times: list[float]) -> np.ndarray:

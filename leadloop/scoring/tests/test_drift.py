@@ -56,9 +56,9 @@ def test_weighting_recent_outcomes_beats_weighting_all_alike_on_later_leads() ->
 
 def test_an_attribute_that_is_the_outcome_in_disguise_is_refused_by_name() -> None:
     history = drifting_history(600, seed=3)
-    for row, outcome in zip(history.rows, history.outcomes, strict=True):
-        # Filled in only once sales had the lead: present exactly on the wins.
-        row["attributes.contract_signed"] = "yes" if outcome else None
+    # Filled in only once sales had the lead: present exactly on the wins.
+    signed = ["yes" if outcome else None for outcome in history.outcomes]
+    history.columns["attributes.contract_signed"] = tuning.column_of(signed)
     result = tuning.tune(history, target="won", current=None)
     [refused] = result["backtest"]["refused"]
     assert refused["attribute"] == "attributes.contract_signed"

@@ -145,7 +145,7 @@ def test_the_time_ordered_split_never_puts_a_later_lead_before_an_earlier_one(
 
 
 def test_points_keep_the_fit_part_within_its_range() -> None:
-    history = tuning.History(
+    history = tuning.History.from_rows(
         [
             {"industry": v, "employees": float(e)}
             for v, e in zip("ABCAB" * 40, range(200), strict=True)
@@ -209,6 +209,9 @@ def test_the_search_scores_leads_exactly_as_the_rules_do() -> None:
 
     history = drifting_history(600, seed=2)
     settings_ = tuning.Settings(90.0, 0.3, 8, 5)
-    spec, features = tuning._fit(history.rows, history.outcomes, history.times, settings_)
-    fast = tuning.fast_points(spec, features, history.rows)
-    assert np.array_equal(fast, tuning.fit_points_only(spec, history.rows))
+    enc = tuning.encoded(history, bins=8, min_count=5)
+    spec, _ = tuning.fit_encoded(enc, history.outcomes, history.times, settings_)
+    one_by_one = tuning.fit_points_only(spec, history.rows)
+    # The one-hot matrix the search uses, and the columns the backtest scores.
+    assert np.array_equal(tuning.matrix_points(spec, enc.x), one_by_one)
+    assert np.array_equal(tuning.spec_points(spec, history), one_by_one)
