@@ -16,6 +16,10 @@ Three baselines are fitted on the same history and scored on the same later
 leads, each without those choices: naive Bayes over raw values (as Odoo's
 predictive lead scoring does), a plain one-hot logistic regression, and
 gradient boosting.
+
+Everything works on columns (integer codes, float arrays), never a dict per
+lead: at a million closed leads with 30 attributes the whole tuning then
+takes about 40 CPU seconds and 1 GB, where the dicts alone took 1.7 GB.
 """
 
 from __future__ import annotations

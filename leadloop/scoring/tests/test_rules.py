@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -215,3 +216,42 @@ def test_the_search_scores_leads_exactly_as_the_rules_do() -> None:
     # The one-hot matrix the search uses, and the columns the backtest scores.
     assert np.array_equal(tuning.matrix_points(spec, enc.x), one_by_one)
     assert np.array_equal(tuning.spec_points(spec, history), one_by_one)
+
+
+@settings(max_examples=50, deadline=None)
+@given(groups=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=8))
+def test_the_leak_check_s_auc_from_group_counts_is_roc_auc_of_the_leads(
+    groups: list[tuple[int, int]],
+) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    positives = np.array([p for p, _ in groups], dtype=float)
+    negatives = np.array([n for _, n in groups], dtype=float)
+    if positives.sum() == 0 or negatives.sum() == 0:
+        return
+    # One lead per outcome in each group, scored by its group's rate.
+    rate = positives / np.maximum(positives + negatives, 1)
+    y = np.concatenate([np.ones(int(positives.sum())), np.zeros(int(negatives.sum()))])
+    score = np.concatenate(
+        [np.repeat(rate, positives.astype(int)), np.repeat(rate, negatives.astype(int))]
+    )
+    assert tuning._grouped_auc(positives, negatives) == pytest.approx(roc_auc_score(y, score))
+
+
+def test_a_history_read_column_wise_gives_back_its_leads() -> None:
+    rows: list[dict[str, rules.Value]] = [
+        {"industry": "Retail", "employees": 12.0, "attributes.mixed": 3.0},
+        {"industry": None, "employees": None, "attributes.mixed": "many"},
+        {"industry": "Retail", "attributes.mixed": None},
+    ]
+    history = tuning.History.from_rows(rows, np.array([1, 0, 1]), np.arange(3.0))
+    assert history.columns["employees"].kind == "number"
+    # A field with text and numbers is read as text, as the rules read it.
+    assert history.columns["attributes.mixed"].kind == "category"
+    assert history.rows == [
+        {"attributes.mixed": "3.0", "employees": 12.0, "industry": "Retail"},
+        {"attributes.mixed": "many", "employees": None, "industry": None},
+        {"attributes.mixed": None, "employees": None, "industry": "Retail"},
+    ]
+    later = history.take(np.array([2, 0]))
+    assert later.rows == [history.rows[2], history.rows[0]]
