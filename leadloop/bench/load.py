@@ -37,6 +37,8 @@ class Phase:
     expect: int = 200
     body: Callable[[], bytes] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Headers that change from request to request (an Idempotency-Key).
+    headers_each: Callable[[], dict[str, str]] | None = None
 
 
 @dataclass
@@ -78,7 +80,8 @@ def _target(url: str) -> tuple[str, int, str]:
 
 def _request_bytes(phase: Phase, host: str, target: str, body: bytes | None) -> bytes:
     lines = [f"{phase.method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
-    lines += [f"{name}: {value}" for name, value in phase.headers.items()]
+    headers = phase.headers | (phase.headers_each() if phase.headers_each else {})
+    lines += [f"{name}: {value}" for name, value in headers.items()]
     if body is not None:
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
@@ -106,7 +109,8 @@ async def _exchange(host: str, port: int, request: bytes) -> int:
 
 async def _run(phase: Phase, *, requests: int, concurrency: int, max_seconds: float) -> PhaseResult:
     host, port, target = _target(phase.url)
-    fixed = None if phase.body else _request_bytes(phase, host, target, None)
+    varies = phase.body is not None or phase.headers_each is not None
+    fixed = None if varies else _request_bytes(phase, host, target, None)
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     issued = 0
