@@ -26,10 +26,11 @@ The ids the writes need (campaign, team, rep, API user) come from
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -37,6 +38,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -100,6 +102,14 @@ LEAD_KEYS: tuple[tuple[str, str], ...] = (
 CLOCKS = (
     (ClockKind.FIRST_CONTACT.value, "first_contact_due"),
     (ClockKind.CONCLUDE.value, "conclude_due"),
+)
+DATETIME_KEYS = (
+    "first_contact_due",
+    "first_contact_at",
+    "conclude_due",
+    "meeting_at",
+    "created_at",
+    "updated_at",
 )
 FIRST_CONTACT_IN = timedelta(hours=4)
 CONCLUDE_IN = timedelta(days=10)
@@ -300,14 +310,20 @@ def bare_list(request: HttpRequest) -> JsonResponse:
         cur.execute(_list_sql(), [LIST_LIMIT + 1])
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    naive = connection.vendor != "postgresql"
     for row in rows:
+        # The JSON column comes as text (Django's psycopg set-up, SQLite), as the ORM reads it.
         if isinstance(row["attributes"], str):
             row["attributes"] = json.loads(row["attributes"])
+        if naive:
+            # SQLite stores naive UTC: the ORM's converters make it aware, so must this.
+            for key in DATETIME_KEYS:
+                if row[key] is not None:
+                    row[key] = parse_datetime(row[key]) if isinstance(row[key], str) else row[key]
+                    row[key] = row[key].replace(tzinfo=UTC)
     more = len(rows) > LIST_LIMIT
+    cursor = base64.urlsafe_b64encode(str(rows[LIST_LIMIT - 1]["id"]).encode()) if more else b""
     return JsonResponse(
-        {
-            "items": rows[:LIST_LIMIT],
-            "next_cursor": str(rows[LIST_LIMIT - 1]["id"]) if more else None,
-        },
+        {"items": rows[:LIST_LIMIT], "next_cursor": cursor.decode().rstrip("=") or None},
         encoder=UtcJsonEncoder,
     )
