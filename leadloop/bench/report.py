@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 TARGET_LEADS = 100_000
+# The JSON file's format: 2 brought the bare insert, raw intake and 25-row list baselines.
+REPORT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -699,6 +701,15 @@ def markdown_table(report: dict[str, Any]) -> str:
             f", the bench took {report['duration_s'] / 60:,.1f} min."
             if report.get("duration_s")
             else "."
+        ),
+        *(
+            [
+                "",
+                "Measured by an earlier version of the bench (its baselines and targets were "
+                "those of that time: a bare GET or POST, no raw intake, no 25-row list).",
+            ]
+            if report.get("version", 1) < REPORT_VERSION
+            else []
         ),
         "",
         "| figure | value | baseline | ratio | target | met |",

@@ -41,7 +41,7 @@ from psycopg.conninfo import make_conninfo
 from leadloop.bench.load import Phase, run_phase
 from leadloop.bench.management.commands.bench_worker import RESULT_PREFIX
 from leadloop.bench.measures import AUTH_CALLS, QUEUE_OPEN_LEADS, QUEUE_REQUESTS, TRANSITIONS
-from leadloop.bench.report import build_figures
+from leadloop.bench.report import REPORT_VERSION, build_figures
 from leadloop.bench.sweep import SWEEP_LEADS
 
 Log = Callable[[str], None]
@@ -659,7 +659,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
         scored=scored,
     )
     report = {
-        "version": 2,
+        "version": REPORT_VERSION,
         "date": started.date().isoformat(),
         "started_at": started.isoformat(),
         "finished_at": finished.isoformat(),

@@ -19,6 +19,7 @@ from django.test import Client, override_settings
 from leadloop.api.models import IdempotentRequest
 from leadloop.bench import baseline
 from leadloop.bench.report import (
+    REPORT_VERSION,
     Figure,
     Target,
     build_figures,
@@ -243,6 +244,7 @@ def sample_report(*, leads: int, date: str, intake_rps: float, loop: float) -> d
         sweep={"open_leads": 1_000_000, "due": 10_000, "seconds": 0.8, "baseline_seconds": 0.5},
     )
     return {
+        "version": REPORT_VERSION,
         "date": date,
         "started_at": f"{date}T01:00:00+00:00",
         "duration_s": 1500.0,
@@ -320,6 +322,7 @@ def test_the_readme_shows_the_latest_run_of_each_size_from_the_files(tmp_path: P
     assert "| API intake (POST /api/v1/leads, Idempotency-Key) | 240 req/s | 600 req/s" in text
     assert "No run at 1,000,000 leads" in text
     assert "leadloop bench --readme" in text
+    assert "earlier version of the bench" not in text
 
     write_sample(
         results, sample_report(leads=1_000_000, date="2026-12-06", intake_rps=200, loop=97)
