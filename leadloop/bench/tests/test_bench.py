@@ -105,7 +105,7 @@ def test_bench_on_a_fresh_sqlite_file_writes_every_figure(tmp_path: Path) -> Non
 
     assert (tmp_path / f"{report['date']}-sqlite-{TINY['leads']}.json").exists()
     assert_complete(report, "sqlite")
-    assert "API intake (POST /api/v1/leads)" in table
+    assert "API intake (POST /api/v1/leads, Idempotency-Key)" in table
     # Targets are stated for 100,000 leads on PostgreSQL; this run shows them as indicative.
     assert not any(f["target_applies"] for f in report["figures"].values())
     assert "(yes)/(NO)" in table
