@@ -164,3 +164,20 @@ def run_phase(
     return asyncio.run(
         _run(phase, requests=requests, concurrency=concurrency, max_seconds=max_seconds)
     )
+
+
+def merge_results(results: list[PhaseResult]) -> PhaseResult:
+    """Rounds of one phase as one: requests, time and latencies added up."""
+    statuses: Counter[str] = Counter()
+    for r in results:
+        statuses.update(r.statuses)
+    return PhaseResult(
+        name=results[0].name,
+        requests=sum(r.requests for r in results),
+        ok=sum(r.ok for r in results),
+        errors=sum(r.errors for r in results),
+        seconds=sum(r.seconds for r in results),
+        statuses=dict(statuses),
+        latencies=[x for r in results for x in r.latencies],
+        client_cpu_s=sum(r.client_cpu_s for r in results),
+    )

@@ -626,8 +626,10 @@ duration. Results land in `bench/results/<date>-<database>-<leads>.json`.
 
 ## The figures and their baselines
 
-The HTTP figures go through gunicorn (sync workers) and a local concurrent client;
-the baselines are bare Django views mounted only in the bench's server
+The HTTP figures go through gunicorn (sync workers) and a local concurrent client,
+every endpoint in three rounds, all endpoints in turn within each round, so a spell
+of load from elsewhere hits the API and its baselines alike. The baselines are bare
+Django views mounted only in the bench's server
 (`leadloop.bench.baseline`): no authentication, no validation, no ORM.
 
 * **API intake** (`POST /api/v1/leads` with an `Idempotency-Key`) against

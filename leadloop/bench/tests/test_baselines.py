@@ -18,6 +18,7 @@ from django.test import Client, override_settings
 
 from leadloop.api.models import IdempotentRequest
 from leadloop.bench import baseline
+from leadloop.bench.load import PhaseResult, merge_results
 from leadloop.bench.report import (
     REPORT_VERSION,
     Figure,
@@ -354,3 +355,15 @@ def test_a_figure_without_a_baseline_has_no_ratio() -> None:
 
     assert fig.ratio is None
     assert fig.as_json(vendor="postgresql", leads=10)["ok"] is None
+
+
+def test_rounds_of_a_phase_add_up() -> None:
+    first = PhaseResult("intake", 10, 9, 1, 2.0, {"201": 9, "500": 1}, [0.1] * 9, 0.5)
+    second = PhaseResult("intake", 10, 10, 0, 3.0, {"201": 10}, [0.2] * 10, 0.5)
+
+    merged = merge_results([first, second])
+
+    assert (merged.requests, merged.ok, merged.errors, merged.seconds) == (20, 19, 1, 5.0)
+    assert merged.statuses == {"201": 19, "500": 1}
+    assert merged.rps == 19 / 5.0
+    assert len(merged.latencies) == 19
