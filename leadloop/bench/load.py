@@ -37,6 +37,8 @@ class Phase:
     expect: int = 200
     body: Callable[[], bytes] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Headers that change from request to request (an Idempotency-Key).
+    headers_each: Callable[[], dict[str, str]] | None = None
 
 
 @dataclass
@@ -78,7 +80,8 @@ def _target(url: str) -> tuple[str, int, str]:
 
 def _request_bytes(phase: Phase, host: str, target: str, body: bytes | None) -> bytes:
     lines = [f"{phase.method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
-    lines += [f"{name}: {value}" for name, value in phase.headers.items()]
+    headers = phase.headers | (phase.headers_each() if phase.headers_each else {})
+    lines += [f"{name}: {value}" for name, value in headers.items()]
     if body is not None:
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
@@ -106,7 +109,8 @@ async def _exchange(host: str, port: int, request: bytes) -> int:
 
 async def _run(phase: Phase, *, requests: int, concurrency: int, max_seconds: float) -> PhaseResult:
     host, port, target = _target(phase.url)
-    fixed = None if phase.body else _request_bytes(phase, host, target, None)
+    varies = phase.body is not None or phase.headers_each is not None
+    fixed = None if varies else _request_bytes(phase, host, target, None)
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     issued = 0
@@ -159,4 +163,21 @@ def run_phase(
     """Send `requests` requests (fewer if `max_seconds` runs out), `concurrency` at a time."""
     return asyncio.run(
         _run(phase, requests=requests, concurrency=concurrency, max_seconds=max_seconds)
+    )
+
+
+def merge_results(results: list[PhaseResult]) -> PhaseResult:
+    """Rounds of one phase as one: requests, time and latencies added up."""
+    statuses: Counter[str] = Counter()
+    for r in results:
+        statuses.update(r.statuses)
+    return PhaseResult(
+        name=results[0].name,
+        requests=sum(r.requests for r in results),
+        ok=sum(r.ok for r in results),
+        errors=sum(r.errors for r in results),
+        seconds=sum(r.seconds for r in results),
+        statuses=dict(statuses),
+        latencies=[x for r in results for x in r.latencies],
+        client_cpu_s=sum(r.client_cpu_s for r in results),
     )

@@ -11,22 +11,29 @@ import resource
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Field
+from django.test import Client
 from django.utils import timezone
 
 from leadloop.accounts.choices import Role
-from leadloop.accounts.models import User
-from leadloop.accounts.services import create_token, create_user
+from leadloop.accounts.models import Team, User
+from leadloop.accounts.services import check_token, create_token, create_user, token_digest
 from leadloop.campaigns.models import Campaign
+from leadloop.campaigns.selectors import policy_for
 from leadloop.demo.seed import seed_demo
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead
+from leadloop.leads.permissions import visibility_filter
+from leadloop.leads.queues import QUEUE_PAGE
+from leadloop.leads.states import INSIDE_OPEN
 from leadloop.lifecycle.intake import create_lead
 from leadloop.lifecycle.transitions import lead_transition
+from leadloop.sla.choices import ClockKind
 from leadloop.webforms.services import create_form
 from leadloop.webforms.stamps import make_stamp
 
@@ -231,7 +238,25 @@ def prepare_api() -> dict[str, Any]:
         ],
         now=timezone.now(),
     )
+    if visibility_filter(user) is not None:
+        # The bare list baseline lists the newest leads unfiltered: the same rows only
+        # for a reader who sees every lead.
+        raise ImproperlyConfigured(f"the bench's API user {user} does not see every lead")
+    rep = (
+        User.objects.filter(groups__name=Role.INSIDE_REP, team=campaign.team, is_active=True)
+        .order_by("pk")
+        .first()
+    )
     return {
+        # What the baseline endpoints write with (leadloop.bench.baseline).
+        "baseline": {
+            "campaign": campaign.pk,
+            "team": campaign.team_id,
+            "channel": campaign.channel,
+            "rep": rep.pk if rep is not None else None,
+            "user": user.pk,
+            "priority": policy_for(campaign).priority,
+        },
         "form_key": form.key,
         # Made a minute "ago" in this process, with the server's SECRET_KEY: a person's
         # fill time, so the form's whole path is measured (the stamp check included).
@@ -304,6 +329,211 @@ def transitions(*, count: int = TRANSITIONS) -> dict[str, Any]:
     baseline = _timed([bump(lead.pk) for lead in measured])
     return {
         "action": Action.START_WORK.value,
+        "service": latency_summary(service),
+        "baseline": latency_summary(baseline),
+    }
+
+
+# ---------------------------------------------------------------- token authentication
+
+
+AUTH_CALLS = 2000
+
+
+def token_auth(*, calls: int = AUTH_CALLS) -> dict[str, Any]:
+    """`check_token` on a fresh token, warm, `calls` times, and its floor: the one raw
+    SELECT by digest (the digest computed each time too) through a cursor."""
+    user = User.objects.filter(groups__name=Role.MARKETING, is_active=True).order_by(
+        "pk"
+    ).first() or create_user(username=f"bench-auth-{time.time_ns()}", role=Role.MARKETING)
+    _, secret = create_token(user=user, now=timezone.now(), name="leadloop bench auth")
+
+    def check() -> None:
+        check_token(secret, now=timezone.now())
+
+    def select() -> None:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT id, user_id, revoked_at, expires_at, last_used_at, read_only "
+                "FROM accounts_apitoken WHERE digest = %s",
+                [token_digest(secret)],
+            )
+            cur.fetchone()
+
+    warm = max(WARMUP, calls // 10)
+    _timed([check] * warm)
+    service = _timed([check] * calls)
+    _timed([select] * warm)
+    baseline = _timed([select] * calls)
+    return {
+        "calls": calls,
+        "service": latency_summary(service),
+        "baseline": latency_summary(baseline),
+    }
+
+
+# ---------------------------------------------------------------- the queue page
+
+
+QUEUE_OPEN_LEADS = 3000
+QUEUE_REQUESTS = 50
+
+
+def _give_open_leads(rep: User, count: int, now: datetime) -> int:
+    """Make `count` open inside leads the rep's, set-based: the newest open leads of
+    other reps move to her (with their running clocks); copies of one fill any gap."""
+    open_stages = sorted(s.value for s in INSIDE_OPEN)
+    marks = ", ".join(["%s"] * len(open_stages))
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE leads_lead SET owner_id = %s WHERE id IN (SELECT id FROM leads_lead "  # noqa: S608
+            f"WHERE stage IN ({marks}) AND owner_id IS NOT NULL ORDER BY id DESC LIMIT %s)",
+            [rep.pk, *open_stages, count],
+        )
+        moved = cur.rowcount
+        cur.execute(
+            "UPDATE sla_slaclock SET user_id = %s WHERE stopped_at IS NULL AND lead_id IN "
+            "(SELECT id FROM leads_lead WHERE owner_id = %s)",
+            [rep.pk, rep.pk],
+        )
+    missing = count - moved
+    if missing > 0:
+        _copy_open_leads(rep, missing, now)
+    return Lead.objects.filter(owner=rep, stage__in=INSIDE_OPEN).count()
+
+
+def _copy_open_leads(rep: User, count: int, now: datetime) -> None:
+    """`count` copies of one lead, working and the rep's, each with a running clock."""
+    template = Lead.objects.order_by("pk").first()
+    if template is None:
+        raise ImproperlyConfigured("the queue bench needs a seeded lead")
+    quote = connection.ops.quote_name
+    first = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    made = {
+        "id": "%(before)s + g.n",
+        "email": "'queue' || g.n || '@bench.example'",
+        "email_key": "'queue' || g.n || '@bench.example'",
+        "phone_key": "''",
+        "person_key": "'queue|' || g.n",
+        "stage": f"'{Stage.WORKING.value}'",
+        "owner_id": "%(rep)s",
+        "priority": "1 + g.n %% 3",
+        "score": "g.n %% 100",
+        "created_at": "%(created)s",
+        "updated_at": "%(created)s",
+        "stage_changed_at": "%(created)s",
+        "closed_at": "NULL",
+        "sales_rep_id": "NULL",
+        "handed_off_by_id": "NULL",
+        "duplicate_of_id": "NULL",
+        "previous_lead_id": "NULL",
+        "reason_code_id": "NULL",
+        "claimed_by_id": "NULL",
+        "claimed_until": "NULL",
+        "version": "1",
+    }
+    names = [str(f.column) for f in Lead._meta.concrete_fields]
+    columns = ", ".join(quote(c) for c in names)
+    values = ", ".join(made.get(c, f"t.{quote(c)}") for c in names)
+    if connection.vendor == "postgresql":
+        series = "generate_series(1, %(count)s) AS g(n)"
+    else:
+        series = (
+            "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
+            "WHERE n < %(count)s) SELECT n FROM s) AS g"
+        )
+    params = {
+        "template": template.pk,
+        "count": count,
+        "before": first - 1,
+        "first": first,
+        "rep": rep.pk,
+        "created": connection.ops.adapt_datetimefield_value(now - timedelta(days=1)),
+        "kind": ClockKind.CONCLUDE.value,
+        # One in ten is past due, so the page sorts breached and running clocks.
+        "due_past": connection.ops.adapt_datetimefield_value(now - timedelta(hours=1)),
+        "due_later": connection.ops.adapt_datetimefield_value(now + timedelta(days=5)),
+    }
+    with transaction.atomic(), connection.cursor() as cur:
+        # Column names come from the model and values are parameters.
+        cur.execute(
+            f"INSERT INTO leads_lead ({columns}) SELECT {values} "  # noqa: S608
+            f"FROM leads_lead t, {series} WHERE t.id = %(template)s",
+            params,
+        )
+        cur.execute(
+            "INSERT INTO sla_slaclock (lead_id, kind, team_id, user_id, started_at, due_at, "
+            "warn_at, result, stopped_by) SELECT id, %(kind)s, team_id, owner_id, created_at, "
+            "CASE WHEN id %% 10 = 0 THEN %(due_past)s ELSE %(due_later)s END, "
+            "CASE WHEN id %% 10 = 0 THEN %(due_past)s ELSE %(due_later)s END, '', '' "
+            "FROM leads_lead WHERE id >= %(first)s",
+            params,
+        )
+        if connection.vendor == "postgresql":
+            # The ids were given explicitly: move the sequence past them.
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), "
+                "(SELECT max(id) FROM leads_lead))"
+            )
+
+
+def _queue_sql() -> str:
+    """The rep's open leads in the queue's order (breached, due soonest, priority, score)."""
+    stages = ", ".join(f"'{s.value}'" for s in sorted(INSIDE_OPEN))
+    return (
+        "SELECT l.id, l.first_name, l.last_name, l.company, l.stage, l.priority, l.score, "  # noqa: S608 -- constant text
+        "l.campaign_id, l.team_id, l.claimed_by_id, l.claimed_until, "
+        "EXISTS (SELECT 1 FROM sla_slaclock c WHERE c.lead_id = l.id AND c.stopped_at IS NULL "
+        "AND (c.result = 'breached' OR c.due_at <= %(now)s)) AS breached, "
+        "(SELECT min(c.due_at) FROM sla_slaclock c WHERE c.lead_id = l.id "
+        "AND c.stopped_at IS NULL) AS due "
+        f"FROM leads_lead l WHERE l.owner_id = %(rep)s AND l.stage IN ({stages}) "
+        "ORDER BY breached DESC, due ASC NULLS LAST, l.priority, l.score DESC, l.id LIMIT %(limit)s"
+    )
+
+
+def queue_page(
+    *, open_leads: int = QUEUE_OPEN_LEADS, requests: int = QUEUE_REQUESTS
+) -> dict[str, Any]:
+    """GET /queue/ of a new inside rep holding `open_leads` open leads, through Django's
+    test client (the whole middleware stack, no HTTP server), and a raw SELECT of
+    her queue's first page as its floor."""
+    now = timezone.now()
+    team = (
+        User.objects.filter(groups__name=Role.INSIDE_REP, team__isnull=False)
+        .values_list("team", flat=True)
+        .order_by("pk")
+        .first()
+    )
+    rep = create_user(
+        username=f"bench-queue-{time.time_ns()}",
+        role=Role.INSIDE_REP,
+        team=Team.objects.get(pk=team) if team is not None else None,
+    )
+    held = _give_open_leads(rep, open_leads, now)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(rep)
+
+    def page() -> None:
+        response = client.get("/queue/")
+        if response.status_code != 200:
+            raise ImproperlyConfigured(f"GET /queue/ answered {response.status_code}")
+
+    def select() -> None:
+        with connection.cursor() as cur:
+            cur.execute(_queue_sql(), {"now": timezone.now(), "rep": rep.pk, "limit": QUEUE_PAGE})
+            cur.fetchall()
+
+    _timed([page] * 5)
+    service = _timed([page] * requests)
+    _timed([select] * 5)
+    baseline = _timed([select] * requests)
+    return {
+        "open_leads": held,
+        "leads_in_table": Lead.objects.count(),
+        "requests": requests,
         "service": latency_summary(service),
         "baseline": latency_summary(baseline),
     }

@@ -38,10 +38,10 @@ from django.utils import timezone
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from leadloop.bench.load import Phase, run_phase
+from leadloop.bench.load import Phase, PhaseResult, merge_results, run_phase
 from leadloop.bench.management.commands.bench_worker import RESULT_PREFIX
-from leadloop.bench.measures import TRANSITIONS
-from leadloop.bench.report import build_figures
+from leadloop.bench.measures import AUTH_CALLS, QUEUE_OPEN_LEADS, QUEUE_REQUESTS, TRANSITIONS
+from leadloop.bench.report import REPORT_VERSION, build_figures
 from leadloop.bench.sweep import SWEEP_LEADS
 
 Log = Callable[[str], None]
@@ -52,6 +52,7 @@ SERVER_START_TIMEOUT = 60.0
 # A phase that takes longer than this is cut short; the report counts what ran.
 PHASE_MAX_SECONDS = 300.0
 CLIENT_BOUND_SHARE = 0.9
+ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -356,16 +357,42 @@ def measure_api(
         fields.pop("campaign")
         return json.dumps(fields | {"_stamp": api["form_stamp"]}).encode()
 
+    def idempotency_key() -> dict[str, str]:
+        return {"Idempotency-Key": f"bench-{tag}-{next(numbers)}"}
+
     auth = {"Authorization": f"Bearer {api['token']}"}
     json_headers = {"Content-Type": "application/json"}
+    # The ids the baseline endpoints write with (leadloop.bench.baseline).
+    env = env | {"LEADLOOP_BENCH_BASELINE": json.dumps(api["baseline"])}
     with gunicorn(env, workers=options.workers, log_path=workdir / "gunicorn.log") as server:
         base = server.base_url
         phases = [
+            # The floor of a request through the stack, kept as a reference.
             Phase("bare_get", "GET", f"{base}/bench/bare"),
+            Phase("bare_list", "GET", f"{base}/bench/list"),
             Phase("list", "GET", f"{base}/api/v1/leads?limit=25", headers=auth),
             Phase(
                 "bare_post", "POST", f"{base}/bench/bare", body=intake_body, headers=json_headers
             ),
+            Phase(
+                "bare_insert",
+                "POST",
+                f"{base}/bench/insert",
+                expect=201,
+                body=intake_body,
+                headers=json_headers,
+            ),
+            Phase(
+                "raw_intake",
+                "POST",
+                f"{base}/bench/intake",
+                expect=201,
+                body=intake_body,
+                headers=json_headers,
+                headers_each=idempotency_key,
+            ),
+            # With an Idempotency-Key, as a client that retries safely sends it: intake
+            # then writes its answer too, as the raw intake does.
             Phase(
                 "intake",
                 "POST",
@@ -373,6 +400,7 @@ def measure_api(
                 expect=201,
                 body=intake_body,
                 headers=auth | json_headers,
+                headers_each=idempotency_key,
             ),
             # A public web form's intake (leadloop.web.webforms.public), JSON as the snippet
             # sends it: the spam checks, then the same create_lead and a submission row.
@@ -393,20 +421,33 @@ def measure_api(
                 max_seconds=60,
             )
         idle = server.memory()
+        # Each endpoint runs in ROUNDS rounds, all of them in turn within each round, so
+        # a spell of load from elsewhere on the machine hits the API and its baselines
+        # alike; a figure is the sum of its rounds.
+        per_round = max(1, options.requests // ROUNDS)
+        log(
+            f"API: {len(phases)} endpoints, {ROUNDS} rounds of {per_round} requests each, "
+            f"concurrency {options.concurrency}"
+        )
+        measured: dict[str, list[PhaseResult]] = {phase.name: [] for phase in phases}
+        for round_ in range(1, ROUNDS + 1):
+            for phase in phases:
+                measured[phase.name].append(
+                    run_phase(
+                        phase,
+                        requests=per_round,
+                        concurrency=options.concurrency,
+                        max_seconds=PHASE_MAX_SECONDS / ROUNDS,
+                    )
+                )
+            log(f"API: round {round_} of {ROUNDS} done")
         results = {}
         for phase in phases:
-            log(
-                f"API: {phase.name}, {options.requests} requests, concurrency {options.concurrency}"
-            )
-            result = run_phase(
-                phase,
-                requests=options.requests,
-                concurrency=options.concurrency,
-                max_seconds=PHASE_MAX_SECONDS,
-            )
+            result = merge_results(measured[phase.name])
             results[phase.name] = result.as_json()
             log(
                 f"API: {phase.name}: {result.rps:,.0f} req/s, "
+                f"p50 {results[phase.name]['p50_ms']:.1f} ms, "
                 f"p99 {results[phase.name]['p99_ms']:.1f} ms, {result.errors} errors"
             )
         after = server.memory()
@@ -504,7 +545,46 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             n = options.transitions
             log(f"transitions: {n} start_work and {n} raw UPDATEs")
             transitions = run_worker("transitions", env, "--count", str(n), log=log)
+            log(
+                f"transition p50 {transitions['service']['p50_ms']:.2f} ms "
+                f"(raw UPDATE {transitions['baseline']['p50_ms']:.2f} ms)"
+            )
+            log(f"token authentication: check_token and a raw SELECT by digest, {AUTH_CALLS} each")
+            auth = run_worker("auth", env, "--count", str(AUTH_CALLS), log=log)
+            log(
+                f"check_token p50 {auth['service']['p50_ms']:.3f} ms, "
+                f"p99 {auth['service']['p99_ms']:.3f} ms "
+                f"(raw SELECT p50 {auth['baseline']['p50_ms']:.3f} ms)"
+            )
             api = measure_api(env, api_setup, options, workdir, log)
+            phases = api["phases"]
+
+            def times(name: str, baseline: str) -> str:
+                return f"{phases[name]['rps'] / max(phases[baseline]['rps'], 0.1):.2f}x"
+
+            log(
+                f"API intake {times('intake', 'bare_insert')} the bare insert, "
+                f"{times('intake', 'raw_intake')} the raw intake; "
+                f"list {times('list', 'bare_list')} the bare 25-row list"
+            )
+            log(
+                f"queue page: a new inside rep with {QUEUE_OPEN_LEADS:,} open leads, "
+                f"{QUEUE_REQUESTS} GETs of /queue/ and of a raw SELECT"
+            )
+            queue = run_worker(
+                "queue",
+                env,
+                "--open-leads",
+                str(QUEUE_OPEN_LEADS),
+                "--requests",
+                str(QUEUE_REQUESTS),
+                log=log,
+            )
+            log(
+                f"queue page p50 {queue['service']['p50_ms']:.1f} ms, "
+                f"p99 {queue['service']['p99_ms']:.1f} ms, {queue['open_leads']:,} open leads "
+                f"(raw SELECT p50 {queue['baseline']['p50_ms']:.1f} ms)"
+            )
             log("reports: each one and its plainest SQL baseline, best of 3")
             reports = run_worker("reports", env, log=log)
             for name, r in reports.items():
@@ -574,7 +654,12 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             log(f"kept the SQLite database in {workdir} (--keep)")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    finished = timezone.now()
+    duration = round((finished - started).total_seconds(), 1)
     figures = build_figures(
+        duration_s=duration,
+        auth=auth,
+        queue=queue,
         copy=copy,
         seed=seed,
         api=api,
@@ -586,13 +671,12 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
         hooks=hooks,
         scored=scored,
     )
-    finished = timezone.now()
     report = {
-        "version": 1,
+        "version": REPORT_VERSION,
         "date": started.date().isoformat(),
         "started_at": started.isoformat(),
         "finished_at": finished.isoformat(),
-        "duration_s": round((finished - started).total_seconds(), 1),
+        "duration_s": duration,
         "database": {**info, "name": db.name, "kept": options.keep},
         "machine": machine,
         "parameters": {
@@ -614,6 +698,8 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
             "api": api,
             "api_user": {k: api_setup[k] for k in ("user", "role", "campaign", "leads_in_table")},
             "transitions": transitions,
+            "auth": auth,
+            "queue": queue,
             "reports": reports,
             "import": imported,
             "export": exported,
@@ -623,11 +709,20 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
         },
         "warnings": _warnings(api, seed),
     }
+    log(f"done: every figure measured in {duration:,.1f} s")
     return report, write_report(report, options.output, started)
+
+
+def result_name(report: dict[str, Any], started: datetime) -> str:
+    """<date>-<database>-<leads>.json: a 100,000 and a 1,000,000 run of one day both stay."""
+    return (
+        f"{started.date().isoformat()}-{report['database']['vendor']}-"
+        f"{report['parameters']['leads']}.json"
+    )
 
 
 def write_report(report: dict[str, Any], directory: Path, started: datetime) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{started.date().isoformat()}-{report['database']['vendor']}.json"
+    path = directory / result_name(report, started)
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path

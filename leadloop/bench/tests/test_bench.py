@@ -20,6 +20,13 @@ from leadloop.bench.report import Figure, Target, format_table
 
 FIGURES = {
     "api_intake_rps",
+    "api_intake_vs_raw_rps",
+    "http_floor_rps",
+    "auth_token_p50_ms",
+    "auth_token_p99_ms",
+    "queue_page_p50_ms",
+    "queue_page_p99_ms",
+    "bench_duration_s",
     "api_intake_p50_ms",
     "api_intake_p99_ms",
     "form_intake_rps",
@@ -77,6 +84,9 @@ def assert_complete(report: dict, vendor: str) -> None:
     assert set(report["figures"]) == FIGURES
     for name, figure in report["figures"].items():
         assert figure["value"] > 0, name
+        if name == "bench_duration_s":  # the only figure without a baseline
+            assert figure["baseline"] is None
+            continue
         assert figure["baseline"] > 0, name
         assert figure["ratio"] > 0, name
     phases = report["details"]["api"]["phases"]
@@ -86,14 +96,16 @@ def assert_complete(report: dict, vendor: str) -> None:
     # The sweep breached exactly the clocks the raw UPDATE would have.
     assert sweep["breached"] == sweep["baseline_rows"] >= TINY["sweep_leads"] // 100
     assert report["warnings"] == [] or all("client used" in w for w in report["warnings"])
+    # The queue page was measured for a rep holding the 3,000 open leads.
+    assert report["details"]["queue"]["open_leads"] == 3000
 
 
 def test_bench_on_a_fresh_sqlite_file_writes_every_figure(tmp_path: Path) -> None:
     report, table = run_bench(tmp_path)
 
-    assert (tmp_path / f"{report['date']}-sqlite.json").exists()
+    assert (tmp_path / f"{report['date']}-sqlite-{TINY['leads']}.json").exists()
     assert_complete(report, "sqlite")
-    assert "API intake (POST /api/v1/leads)" in table
+    assert "API intake (POST /api/v1/leads, Idempotency-Key)" in table
     # Targets are stated for 100,000 leads on PostgreSQL; this run shows them as indicative.
     assert not any(f["target_applies"] for f in report["figures"].values())
     assert "(yes)/(NO)" in table

@@ -15,9 +15,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leadloop.bench.measures import TRANSITIONS
-from leadloop.bench.report import format_table
+from leadloop.bench.report import format_table, write_readme
 from leadloop.bench.runner import Options, run
 from leadloop.bench.sweep import SWEEP_LEADS
+
+RESULTS = Path(settings.BASE_DIR) / "bench" / "results"
+README = Path(settings.BASE_DIR) / "bench" / "README.md"
 
 
 def positive(text: str) -> int:
@@ -37,8 +40,9 @@ def not_negative(text: str) -> int:
 class Command(BaseCommand):
     help = (
         "Measure API intake and listing (real HTTP server, concurrent client), seeding and "
-        "transitions on a fresh database; print a table and write "
-        "bench/results/<date>-<database>.json."
+        "transitions, token authentication, the queue page, reports, the SLA sweep and more "
+        "on a fresh database, each beside a baseline; print a table and write "
+        "bench/results/<date>-<database>-<leads>.json (and bench/README.md from those files)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -103,15 +107,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output",
             type=Path,
-            default=Path(settings.BASE_DIR) / "bench" / "results",
+            default=RESULTS,
             help="Directory for the JSON file (default bench/results).",
         )
         parser.add_argument(
             "--keep", action="store_true", help="Keep the fresh database afterwards, to look at it."
         )
+        parser.add_argument(
+            "--readme",
+            action="store_true",
+            help="Measure nothing: rewrite bench/README.md from the JSON files in --output.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         began = time.monotonic()
+        results_dir = Path(options["output"])
+        if options["readme"]:
+            path = write_readme(results_dir, README)
+            self.stdout.write(f"written {path} from {results_dir}")
+            return
 
         def log(message: str) -> None:
             self.stderr.write(f"bench [{time.monotonic() - began:6.1f}s] {message}")
@@ -140,3 +154,5 @@ class Command(BaseCommand):
             ) from None
         self.stdout.write(format_table(report))
         self.stdout.write(f"\nwritten to {path}")
+        if results_dir.resolve() == RESULTS.resolve():
+            self.stdout.write(f"{write_readme(results_dir, README)} rewritten from {results_dir}")

@@ -21,6 +21,8 @@ PARTS = (
     "seed",
     "prepare-api",
     "transitions",
+    "auth",
+    "queue",
     "reports",
     "import",
     "export",
@@ -43,6 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("--open-leads", type=int, default=sweep.SWEEP_LEADS)
         parser.add_argument("--rows", type=int, default=100_000)
         parser.add_argument("--events", type=int, default=webhooks.WEBHOOK_EVENTS)
+        parser.add_argument("--requests", type=int, default=measures.QUEUE_REQUESTS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         part = options["part"]
@@ -56,6 +59,12 @@ class Command(BaseCommand):
             )
         elif part == "prepare-api":
             result = measures.prepare_api()
+        elif part == "auth":
+            result = measures.token_auth(calls=options["count"])
+        elif part == "queue":
+            result = measures.queue_page(
+                open_leads=options["open_leads"], requests=options["requests"]
+            )
         elif part == "reports":
             result = measure_reports(repeat=3)
         elif part == "import":
