@@ -23,7 +23,7 @@ from leadloop.leads.models import Lead, ReasonCode
 from leadloop.leads.permissions import can_view
 from leadloop.leads.person import ATTRIBUTE_LIMITS, MAX_ATTRIBUTES
 from leadloop.leads.selectors import LeadFilters, lead_events, lead_page, visible_leads
-from leadloop.leads.wire import event_json, lead_json
+from leadloop.leads.wire import LEAD_VALUES, event_json, lead_json, lead_rows_json
 from leadloop.lib.errors import NotPermitted
 from leadloop.lifecycle.edits import edit_lead
 from leadloop.lifecycle.intake import create_lead
@@ -249,13 +249,17 @@ def list_leads(
         created_to=created_to,
     )
     try:
-        rows, next_cursor = lead_page(caller(request), filters, cursor=cursor, limit=limit)
+        rows, next_cursor = lead_page(
+            caller(request), filters, cursor=cursor, limit=limit, values=LEAD_VALUES
+        )
     except ValueError as exc:
         raise ValidationError({"cursor": str(exc)}) from None
-    # The rows are built from typed model fields already; validating them a
-    # second time against LeadPageOut costs more than the query, so the page
-    # is encoded directly (the schema above still documents it).
-    body = {"items": [lead_json(lead) for lead in rows], "next_cursor": next_cursor}
+    # Plain rows, one query: building 25 Lead instances cost ~4 ms, more than
+    # the SQL (issue 17). The rows come from typed model fields already;
+    # validating them a second time against LeadPageOut costs more than the
+    # query, so the page is encoded directly (the schema above still documents
+    # it, and `lead_rows_json` gives exactly `lead_json`'s answer).
+    body = {"items": lead_rows_json(rows), "next_cursor": next_cursor}
     return JsonResponse(body, encoder=UtcJsonEncoder)
 
 

@@ -6,6 +6,7 @@ gets its clocks measured in business time, in Python, on the team calendar.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,7 +24,9 @@ from leadloop.sla.choices import ClockKind
 from leadloop.sla.models import SlaClock
 from leadloop.sla.selectors import clock_state, with_urgency
 
-QUEUE_PAGE = 100
+# A queue page shows the most urgent leads and pages on: rendering all 3,000 of a
+# busy rep cost more than reading them (issue 17).
+QUEUE_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -89,15 +92,30 @@ def unclaimed(leads: QuerySet[Lead], user: User, now: datetime) -> QuerySet[Lead
 
 
 def queue_rows(
-    leads: QuerySet[Lead], viewer: User, now: datetime, *, limit: int = QUEUE_PAGE
+    leads: QuerySet[Lead],
+    viewer: User,
+    now: datetime,
+    *,
+    limit: int = QUEUE_PAGE,
+    offset: int = 0,
+    fields: Sequence[str] | None = None,
 ) -> list[QueueRow]:
-    """The first `limit` leads with their open clocks measured in business time."""
-    page = list(leads.select_related("campaign", "team", "claimed_by")[:limit])
+    """`limit` leads from `offset` on with their open clocks measured in business time.
+
+    `fields` narrows what is read of each lead (and its campaign) to what the
+    caller shows: a queue page has no use for a lead's JSON columns.
+    """
+    page_qs = leads.select_related("campaign", "team", "claimed_by")
+    if fields is not None:
+        page_qs = page_qs.only(*fields)
+    page = list(page_qs[offset : offset + limit])
     clocks: dict[int, list[SlaClock]] = {}
-    for clock in SlaClock.objects.filter(
+    open_clocks = SlaClock.objects.filter(
         lead__in=[lead.pk for lead in page], stopped_at__isnull=True
-    ).select_related("team"):
+    ).select_related("team")
+    for clock in open_clocks:
         clocks.setdefault(clock.lead_id, []).append(clock)
+    left = _business_time_left([c for group in clocks.values() for c in group], now)
     rows = []
     for lead in page:
         row = QueueRow(
@@ -117,8 +135,35 @@ def queue_rows(
                     label=str(ClockKind(clock.kind).label),
                     state=clock_state(clock, now),
                     due_at=clock.due_at,
-                    left=business_time_between(team_calendar(clock.team), now, clock.due_at),
+                    left=left[clock.pk],
                 )
             )
         rows.append(row)
     return rows
+
+
+def _business_time_left(clocks: list[SlaClock], now: datetime) -> dict[int, timedelta]:
+    """Each clock's business time from `now` to its due time, by clock id.
+
+    Measured one by one, a page of clocks long overdue walked the calendar
+    back from `now` once per clock (a year of days each, ~2.5 ms a clock on
+    the bench's 1,000,000 leads). Business time adds up over adjacent
+    intervals, so with the due times of one calendar sorted, each clock is
+    its neighbour's time plus the stretch between them: every day is walked
+    once per page, and the figures are the same.
+    """
+    by_calendar: dict[int, list[SlaClock]] = {}
+    for clock in clocks:
+        by_calendar.setdefault(clock.team_id, []).append(clock)
+    left: dict[int, timedelta] = {}
+    for group in by_calendar.values():
+        cal = team_calendar(group[0].team)
+        before = sorted((c for c in group if c.due_at <= now), key=lambda c: c.due_at, reverse=True)
+        after = sorted((c for c in group if c.due_at > now), key=lambda c: c.due_at)
+        for ordered in (before, after):
+            mark, span = now, timedelta(0)
+            for clock in ordered:
+                span += business_time_between(cal, mark, clock.due_at)
+                mark = clock.due_at
+                left[clock.pk] = span
+    return left

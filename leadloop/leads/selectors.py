@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from django.db.models import Q, QuerySet
 
@@ -127,16 +127,42 @@ def narrow_leads(qs: QuerySet[Lead], filters: LeadFilters) -> QuerySet[Lead]:
     return filters.narrowing.narrow(qs) if filters.narrowing is not None else qs
 
 
+@overload
 def lead_page(
-    user: User, filters: LeadFilters, *, cursor: str | None, limit: int
-) -> tuple[list[Lead], str | None]:
-    """Newest first, keyset-paginated by id: page N costs the same as page 1."""
-    qs = filtered_leads(user, filters).select_related("reason_code")
+    user: User, filters: LeadFilters, *, cursor: str | None, limit: int, values: None = None
+) -> tuple[list[Lead], str | None]: ...
+
+
+@overload
+def lead_page(
+    user: User, filters: LeadFilters, *, cursor: str | None, limit: int, values: Sequence[str]
+) -> tuple[list[dict[str, Any]], str | None]: ...
+
+
+def lead_page(
+    user: User,
+    filters: LeadFilters,
+    *,
+    cursor: str | None,
+    limit: int,
+    values: Sequence[str] | None = None,
+) -> tuple[list[Lead], str | None] | tuple[list[dict[str, Any]], str | None]:
+    """Newest first, keyset-paginated by id: page N costs the same as page 1.
+
+    With `values` the page is plain rows of those fields (`id` among them),
+    for callers that only serialise it: no model instance is built.
+    """
+    qs = filtered_leads(user, filters)
     if cursor:
         qs = qs.filter(pk__lt=decode_cursor(cursor))
-    rows = list(qs.order_by("-pk")[: limit + 1])
-    next_cursor = encode_cursor(rows[limit - 1].pk) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    qs = qs.order_by("-pk")
+    if values is not None:
+        rows = list(qs.values(*values)[: limit + 1])
+        more = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
+        return rows[:limit], more
+    leads = list(qs.select_related("reason_code")[: limit + 1])
+    next_cursor = encode_cursor(leads[limit - 1].pk) if len(leads) > limit else None
+    return leads[:limit], next_cursor
 
 
 # How many of a person's inquiries a lead page shows next to its own.

@@ -222,3 +222,23 @@ def test_weighted_suggestions_favour_reps_who_give_feedback(world: World) -> Non
     assert suggestions[poor.pk].feedback_rate == 0.0
     first = suggest_sales_reps(make_lead(world.a), NOW + timedelta(days=3))[0]
     assert first.rep.pk == good.pk and "weighted" in first.why
+
+
+def test_queue_clocks_left_are_each_clocks_own_business_time(world: World) -> None:
+    """The page's clocks are measured together; each must equal its own measurement."""
+    from leadloop.accounts.calendars import team_calendar
+    from leadloop.lib.businesscal import business_time_between
+
+    rep = world.a.inside
+    for days in (40, 9, 3, 1, 0):
+        make_lead(world.a, owner=rep, now=NOW - timedelta(days=days, hours=days))
+    later = make_lead(world.a, owner=rep, now=NOW)
+    SlaClock.objects.filter(lead=later).update(due_at=NOW + timedelta(days=6, minutes=7))
+    now = NOW + timedelta(hours=3)
+    rows = queue_rows(queue_leads(rep, rep, QueueFilters(), now), rep, now)
+    clocks = [c for row in rows for c in row.clocks]
+    assert len(clocks) >= 6
+    assert any(c.left < timedelta(0) for c in clocks) and any(c.left > timedelta(0) for c in clocks)
+    cal = team_calendar(world.a.tele)
+    for clock in clocks:
+        assert clock.left == business_time_between(cal, now, clock.due_at)

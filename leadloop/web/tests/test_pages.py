@@ -513,3 +513,37 @@ def test_forms_are_csrf_protected(world: World, leads: dict[str, Lead]) -> None:
     response = client.post(transition_url(lead), {**data, "csrfmiddlewaretoken": token.group(1)})
     assert response.status_code == 302
     assert Lead.objects.get(pk=lead.pk).stage == Stage.WORKING
+
+
+def test_lead_page_query_count_is_pinned_and_flat(world: World, leads: dict[str, Lead]) -> None:
+    """The lead page reads a fixed set of things, however long the lead's history."""
+    lead = leads["own"]
+    client = client_for(world.a.inside)
+    client.get(detail(lead))  # the session and content types, once
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(detail(lead)).status_code == 200
+        return len(ctx.captured_queries)
+
+    def call(n: int) -> None:
+        Activity.objects.create(
+            lead=lead,
+            actor=world.a.inside,
+            kind="call",
+            outcome="no_answer",
+            occurred_at=NOW + timedelta(minutes=n),
+            created_at=NOW,
+        )
+
+    call(0)
+    few = count()
+    for n in range(1, 13):
+        call(n)
+    assert count() == few
+    assert few == LEAD_PAGE_QUERIES
+
+
+# What the lead page of an inside rep's own lead costs today; a change that adds a
+# query per lead page has to say so here.
+LEAD_PAGE_QUERIES = 30

@@ -3,6 +3,7 @@ qualification, the handoff form's suggestions and preview, her handed-off leads.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -244,3 +245,40 @@ def test_handed_off_page_shows_every_fate(world: World) -> None:
     assert "nothing yet" in html  # the waiting one
     assert client_for(world.a.sales_rep).get(reverse("web:handed_off")).status_code == 403
     assert waiting.pk
+
+
+def test_queue_shows_the_most_urgent_page_with_a_count_and_pages_on(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    from leadloop.leads.queues import QUEUE_PAGE
+
+    rep = world.a.inside
+    for n in range(QUEUE_PAGE + 5):
+        make_lead(world.a, owner=rep, now=NOW - timedelta(minutes=n), last_name=f"Q{n:03d}x")
+    client = client_for(rep)
+    client.get(reverse("web:queue"))  # the session and content types, once
+    few = 3
+    for _ in range(few):
+        make_lead(world.a, owner=rep, now=NOW, last_name="Late")
+    # Session, user, her role, her teams (the campaign filter), the counts, the
+    # page of leads, its clocks, the campaigns of the filter: flat whatever the
+    # queue's length.
+    with django_assert_num_queries(8):
+        html = client.get(reverse("web:queue")).content.decode()
+    total = QUEUE_PAGE + 5 + few
+    assert f"{total} open leads" in html
+    assert f"the {QUEUE_PAGE} most urgent shown" in html
+    assert html.count("data-lead=") == QUEUE_PAGE
+    assert 'rel="next"' in html and 'rel="prev"' not in html
+    second = client.get(reverse("web:queue"), {"page": "2"}).content.decode()
+    assert second.count("data-lead=") == total - QUEUE_PAGE
+    assert f"{QUEUE_PAGE + 1}\u2013{total} shown" in second
+    ids = re.findall(r'data-lead="(\d+)"', html) + re.findall(r'data-lead="(\d+)"', second)
+    assert len(set(ids)) == total  # every lead once, the first page's before the second's
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    # A page past the end (leads were worked meanwhile) shows the last one.
+    assert (
+        client.get(reverse("web:queue"), {"page": "9"}).content.decode().count("data-lead=")
+        == total - QUEUE_PAGE
+    )
+    assert client.get(reverse("web:queue"), {"page": "x"}).status_code == 200
