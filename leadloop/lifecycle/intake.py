@@ -51,23 +51,17 @@ class IntakeResult:
         return None if self.created else self.lead
 
 
-def _lock_identity(fields: Mapping[str, Any]) -> None:
-    """Serialize intakes of the same person so two racing requests make one lead.
+def _identity_locks(fields: Mapping[str, Any]) -> list[str] | None:
+    """The locks that serialize intakes of the same person, so two racing requests make one lead.
 
-    PostgreSQL: transaction-scoped advisory locks on each identity key.
-    SQLite: the IMMEDIATE transaction already holds the database's write lock.
+    PostgreSQL: transaction-scoped advisory locks on each identity key, sorted so
+    two intakes sharing two keys take them in the same order (`intake_context`
+    takes them). SQLite: None, the IMMEDIATE transaction already holds the
+    database's write lock.
     """
     if connection.vendor != "postgresql":
-        return
-    keys = sorted(f"{k}:{fields[k]}" for k in IDENTITY_KEYS if fields.get(k))
-    if keys:
-        with connection.cursor() as cur:
-            # Sorted, so two intakes sharing two keys take them in the same order.
-            cur.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
-                "FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
-                [keys],
-            )
+        return None
+    return sorted(f"{k}:{fields[k]}" for k in IDENTITY_KEYS if fields.get(k))
 
 
 def create_lead(
@@ -80,32 +74,41 @@ def create_lead(
 ) -> IntakeResult:
     """Take in a submission (see the module's docstring for what it becomes).
 
-    `campaign` is the campaign or its id (the API passes the id: the campaign,
-    its team, its policy and the active model are then read in one statement,
-    `intake_context`). The active scoring model scores the new lead; `score`
-    is its score only while no model is active.
+    `campaign` is the campaign or its id: the campaign, its team, its policy
+    and the active model are read afresh in the statement that takes the
+    person's locks (`intake_context`). The active scoring model scores the new
+    lead; `score` is its score only while no model is active.
     """
     campaign_id = campaign if isinstance(campaign, int) else campaign.pk
-    context = intake_context(campaign_id)
-    if context is None:
-        raise ValidationError({"campaign": f"no campaign with id {campaign_id}"})
-    if not context.campaign.is_active:
-        name = context.campaign.name
-        raise ValidationError({"campaign": f"campaign '{name}' is not active"})
     now = utc(now, "now")
     fields = clean_lead_fields(data)
-    # No savepoint of its own: everything that refuses a submission was checked
-    # above, and in the API's transaction (`idempotency.run_once`) a savepoint
-    # is two more round trips per intake.
+    # No savepoint of its own: in the API's transaction (`idempotency.run_once`)
+    # a savepoint is two more round trips per intake. Nothing in it raises on
+    # purpose: a refused campaign leaves the block first, then raises.
     with transaction.atomic(savepoint=False):
-        _lock_identity(fields)
-        matches = identity_matches(fields)
-        if matches.open is not None:
-            _submitted_again(matches.open, fields, context.campaign, actor, now)
-            return IntakeResult(lead=matches.open, created=False)
-        lead = _new_lead(fields, context, actor, now, score, previous=matches.closed)
-        if matches.closed is not None:
-            _returned(matches.closed, lead, context.campaign, actor, now)
+        context = intake_context(campaign_id, locks=_identity_locks(fields))
+        if context is not None and context.campaign.is_active:
+            return _take_in(fields, context, actor, now, score)
+    if context is None:
+        raise ValidationError({"campaign": f"no campaign with id {campaign_id}"})
+    name = context.campaign.name
+    raise ValidationError({"campaign": f"campaign '{name}' is not active"})
+
+
+def _take_in(
+    fields: Mapping[str, Any],
+    context: IntakeContext,
+    actor: User | None,
+    now: datetime,
+    score: int,
+) -> IntakeResult:
+    matches = identity_matches(fields)
+    if matches.open is not None:
+        _submitted_again(matches.open, fields, context.campaign, actor, now)
+        return IntakeResult(lead=matches.open, created=False)
+    lead = _new_lead(fields, context, actor, now, score, previous=matches.closed)
+    if matches.closed is not None:
+        _returned(matches.closed, lead, context.campaign, actor, now)
     return IntakeResult(lead=lead, created=True, previous=matches.closed)
 
 

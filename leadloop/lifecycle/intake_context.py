@@ -75,9 +75,21 @@ class _Query:
     loaders: tuple[_Loader, _Loader, _Loader, _Loader]
 
 
+# The person's advisory locks (`intake._identity_locks`), taken in the same
+# statement as the reads: one round trip less. Whatever the statement's snapshot
+# shows of the campaign is as good as a read before the locks; the person's
+# leads are read by the next statement, after the locks are held. Volatile
+# functions run in the order of the sorted keys, so two intakes sharing two
+# keys take them in the same order.
+_LOCKS = (
+    "(SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
+    "FROM (SELECT k FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n) keys)"
+)
+
+
 @cache
-def _query(vendor: str) -> _Query:
-    """The statement, built once per process (and database vendor)."""
+def _query(vendor: str, locking: bool) -> _Query:
+    """The statement, built once per process (database vendor, with the locks or not)."""
     del vendor  # the cache key: quoting and converters are the vendor's
     loaders = (
         _Loader(Campaign, "c"),
@@ -90,7 +102,8 @@ def _query(vendor: str) -> _Query:
     # the active model is unique (constraint scoring_one_active_model). Only
     # table and column names are formatted in; the values are parameters.
     sql = (
-        f"SELECT {', '.join(c for ld in loaders for c in ld.columns)} "  # noqa: S608
+        f"SELECT {', '.join(c for ld in loaders for c in ld.columns)}"  # noqa: S608
+        f"{', ' + _LOCKS if locking else ''} "
         f"FROM {Campaign._meta.db_table} c "
         f"JOIN {Team._meta.db_table} t ON t.id = c.team_id "
         f"LEFT JOIN {policy} p ON p.id = ("
@@ -103,17 +116,24 @@ def _query(vendor: str) -> _Query:
     return _Query(sql, loaders)
 
 
-def intake_context(campaign_id: int) -> IntakeContext | None:
-    """The campaign (None if there is no such campaign) and what its intake needs."""
-    query = _query(connection.vendor)
+def intake_context(campaign_id: int, *, locks: list[str] | None = None) -> IntakeContext | None:
+    """The campaign (None if there is no such campaign) and what its intake needs.
+
+    `locks`: advisory lock keys to take in the same statement (PostgreSQL),
+    held until the transaction ends.
+    """
+    query = _query(connection.vendor, bool(locks))
+    params: list[Any] = [ModelStatus.ACTIVE, campaign_id]
+    if locks:
+        params.insert(0, locks)
     with connection.cursor() as cur:
-        cur.execute(query.sql, [ModelStatus.ACTIVE, campaign_id])
+        cur.execute(query.sql, params)
         row = cur.fetchone()
     if row is None:
         return None
     parts: list[Model | None] = []
     start = 0
-    for loader in query.loaders:
+    for loader in query.loaders:  # the locks' count, if any, comes last
         end = start + len(loader.columns)
         parts.append(loader.build(row[start:end]))
         start = end
