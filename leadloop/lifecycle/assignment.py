@@ -5,51 +5,75 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, TerritoryRule, User
-from leadloop.accounts.selectors import active_reps, managed_team_ids
+from leadloop.accounts.selectors import managed_team_ids
 from leadloop.leads import states
 from leadloop.leads.models import Lead
 from leadloop.lib.errors import NotPermitted
 from leadloop.lib.times import utc
 from leadloop.lifecycle import clocks, events, news, outbox
 
+# One statement picks and stamps the rep: the territory's rep if one covers
+# (country, region), most specific first, else the active inside rep who
+# waited longest. It replaces three ORM queries (territory, round robin,
+# stamp): on PostgreSQL with 100,000 leads rep assignment was ~4.7 ms of an
+# intake, mostly query compilation and round trips, for well under 1 ms of SQL.
+_PICK_REP = """
+UPDATE {user} SET last_assigned_at = %s WHERE id = COALESCE(
+  (SELECT tr.rep_id FROM {territory} tr JOIN {user} u ON u.id = tr.rep_id
+    WHERE tr.team_id = %s AND tr.country = %s AND tr.region IN (%s, '') AND u.is_active
+    ORDER BY tr.region = '' LIMIT 1),
+  (SELECT u.id FROM {user} u
+    JOIN {user_groups} ug ON ug.user_id = u.id JOIN {group} g ON g.id = ug.group_id
+    WHERE g.name = %s AND u.team_id = %s AND u.is_active
+    ORDER BY u.last_assigned_at ASC NULLS FIRST, u.id LIMIT 1 {lock}))
+RETURNING id
+"""
 
-def territory_rep(team: Team, country: str, region: str) -> User | None:
-    """The active rep whose territory covers (country, region), most specific first."""
-    if not country:
-        return None
-    rules = TerritoryRule.objects.filter(
-        team=team, country=country.upper(), region__in=[region, ""], rep__is_active=True
-    ).select_related("rep")
-    best = sorted(rules, key=lambda r: r.region == "")
-    return best[0].rep if best else None
+
+def _pick_rep_sql(lock: str) -> str:
+    groups = User.groups.through._meta
+    return _PICK_REP.format(
+        user=User._meta.db_table,
+        territory=TerritoryRule._meta.db_table,
+        user_groups=groups.db_table,
+        group=Group._meta.db_table,
+        lock=lock,
+    )
 
 
-def assign_inside_rep(*, team: Team, country: str, region: str, now: datetime) -> User | None:
-    """Pick the rep for a new lead (territory first, then round robin) and mark her assigned.
+def assign_inside_rep(*, team: Team, country: str, region: str, now: datetime) -> int | None:
+    """Pick the rep for a new lead (territory first, then round robin) and mark her
+    assigned; her id, or None if the team has no active inside rep.
 
     The rep who waited longest is taken with SKIP LOCKED, so intakes for one
     team run side by side: a rep another intake is assigning right now is
-    passed over for the next one, never given two leads by one race.
+    passed over for the next one, never given two leads by one race. (SQLite
+    has one writer at a time: no row locks to take.)
     """
-    rep = territory_rep(team, country, region)
-    if rep is None:
-        # A rep never assigned comes first on both databases (their default
-        # null ordering differs).
-        candidates = active_reps(team, Role.INSIDE_REP).order_by(
-            F("last_assigned_at").asc(nulls_first=True), "id"
-        )
-        rep = candidates.select_for_update(skip_locked=True, of=("self",)).first()
-        if rep is None:
-            rep = candidates.select_for_update(of=("self",)).first()
-    if rep is not None:
-        User.objects.filter(pk=rep.pk).update(last_assigned_at=now)
-    return rep
+    postgres = connection.vendor == "postgresql"
+    params = [
+        connection.ops.adapt_datetimefield_value(now),
+        team.pk,
+        country.upper() if country else None,
+        region,
+        Role.INSIDE_REP,
+        team.pk,
+    ]
+    with connection.cursor() as cur:
+        cur.execute(_pick_rep_sql("FOR UPDATE OF u SKIP LOCKED" if postgres else ""), params)
+        row = cur.fetchone()
+        if row is None and postgres:
+            # Every rep is being assigned by another intake right now: wait for one.
+            cur.execute(_pick_rep_sql("FOR UPDATE OF u"), params)
+            row = cur.fetchone()
+    return row[0] if row is not None else None
 
 
 def reassign_leads(

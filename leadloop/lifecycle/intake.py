@@ -27,7 +27,6 @@ from django.db import connection, transaction
 
 from leadloop.accounts.models import User
 from leadloop.campaigns.models import Campaign
-from leadloop.campaigns.selectors import policy_for
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
 from leadloop.leads.person import PERSON_FIELDS, clean_lead_fields
@@ -35,7 +34,7 @@ from leadloop.leads.selectors import IDENTITY_KEYS, identity_matches
 from leadloop.lib.times import utc
 from leadloop.lifecycle import clocks, events, news, outbox, scoring
 from leadloop.lifecycle.assignment import assign_inside_rep
-from leadloop.scoring.selectors import active_model
+from leadloop.lifecycle.intake_context import IntakeContext, intake_context
 from leadloop.sla import rules as sla_rules
 from leadloop.sla.models import SlaClock
 
@@ -52,51 +51,64 @@ class IntakeResult:
         return None if self.created else self.lead
 
 
-def _lock_identity(fields: Mapping[str, Any]) -> None:
-    """Serialize intakes of the same person so two racing requests make one lead.
+def _identity_locks(fields: Mapping[str, Any]) -> list[str] | None:
+    """The locks that serialize intakes of the same person, so two racing requests make one lead.
 
-    PostgreSQL: transaction-scoped advisory locks on each identity key.
-    SQLite: the IMMEDIATE transaction already holds the database's write lock.
+    PostgreSQL: transaction-scoped advisory locks on each identity key, sorted so
+    two intakes sharing two keys take them in the same order (`intake_context`
+    takes them). SQLite: None, the IMMEDIATE transaction already holds the
+    database's write lock.
     """
     if connection.vendor != "postgresql":
-        return
-    keys = sorted(f"{k}:{fields[k]}" for k in IDENTITY_KEYS if fields.get(k))
-    if keys:
-        with connection.cursor() as cur:
-            # Sorted, so two intakes sharing two keys take them in the same order.
-            cur.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
-                "FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
-                [keys],
-            )
+        return None
+    return sorted(f"{k}:{fields[k]}" for k in IDENTITY_KEYS if fields.get(k))
 
 
 def create_lead(
     *,
     data: Mapping[str, Any],
-    campaign: Campaign,
+    campaign: Campaign | int,
     actor: User | None,
     now: datetime,
     score: int = 0,
 ) -> IntakeResult:
     """Take in a submission (see the module's docstring for what it becomes).
 
-    The active scoring model scores the new lead; `score` is its score only while
-    no model is active.
+    `campaign` is the campaign or its id: the campaign, its team, its policy
+    and the active model are read afresh in the statement that takes the
+    person's locks (`intake_context`). The active scoring model scores the new
+    lead; `score` is its score only while no model is active.
     """
-    if not campaign.is_active:
-        raise ValidationError({"campaign": f"campaign '{campaign.name}' is not active"})
+    campaign_id = campaign if isinstance(campaign, int) else campaign.pk
     now = utc(now, "now")
     fields = clean_lead_fields(data)
-    with transaction.atomic():
-        _lock_identity(fields)
-        matches = identity_matches(fields)
-        if matches.open is not None:
-            _submitted_again(matches.open, fields, campaign, actor, now)
-            return IntakeResult(lead=matches.open, created=False)
-        lead = _new_lead(fields, campaign, actor, now, score, previous=matches.closed)
-        if matches.closed is not None:
-            _returned(matches.closed, lead, campaign, actor, now)
+    # No savepoint of its own: in the API's transaction (`idempotency.run_once`)
+    # a savepoint is two more round trips per intake. Nothing in it raises on
+    # purpose: a refused campaign leaves the block first, then raises.
+    with transaction.atomic(savepoint=False):
+        context = intake_context(campaign_id, locks=_identity_locks(fields))
+        if context is not None and context.campaign.is_active:
+            return _take_in(fields, context, actor, now, score)
+    if context is None:
+        raise ValidationError({"campaign": f"no campaign with id {campaign_id}"})
+    name = context.campaign.name
+    raise ValidationError({"campaign": f"campaign '{name}' is not active"})
+
+
+def _take_in(
+    fields: Mapping[str, Any],
+    context: IntakeContext,
+    actor: User | None,
+    now: datetime,
+    score: int,
+) -> IntakeResult:
+    matches = identity_matches(fields)
+    if matches.open is not None:
+        _submitted_again(matches.open, fields, context.campaign, actor, now)
+        return IntakeResult(lead=matches.open, created=False)
+    lead = _new_lead(fields, context, actor, now, score, previous=matches.closed)
+    if matches.closed is not None:
+        _returned(matches.closed, lead, context.campaign, actor, now)
     return IntakeResult(lead=lead, created=True, previous=matches.closed)
 
 
@@ -124,15 +136,15 @@ def _submitted_again(
 
 def _new_lead(
     fields: Mapping[str, Any],
-    campaign: Campaign,
+    context: IntakeContext,
     actor: User | None,
     now: datetime,
     score: int,
     *,
     previous: Lead | None,
 ) -> Lead:
+    campaign, policy = context.campaign, context.policy
     team = campaign.team
-    policy = policy_for(campaign)
     owner = assign_inside_rep(
         team=team, country=fields["country"], region=fields["region"], now=now
     )
@@ -140,7 +152,7 @@ def _new_lead(
         **fields,
         campaign=campaign,
         team=team,
-        owner=owner,
+        owner_id=owner,
         previous_lead=previous,
         stage=Stage.NEW,
         priority=policy.priority,
@@ -149,7 +161,7 @@ def _new_lead(
         updated_at=now,
         stage_changed_at=now,
     )
-    scoring.score_arrival(lead, model=active_model(), now=now)
+    scoring.score_arrival(lead, model=context.model, now=now)
     # The clocks set the lead's due columns before the lead is written.
     planned = clocks.plan_clocks(
         lead=lead, kinds=sla_rules.clocks_for(Stage.NEW), now=now, policy=policy
@@ -166,7 +178,7 @@ def _new_lead(
                 channel=campaign.channel,
                 previous_lead=previous.pk if previous is not None else None,
             ),
-            events.assigned(owner=owner.pk if owner else None),
+            events.assigned(owner=owner),
         ],
         at=now,
         actor=actor,
