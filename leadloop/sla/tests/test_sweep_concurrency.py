@@ -89,7 +89,7 @@ def test_a_sweep_committing_while_a_transition_waits_does_not_deadlock(tworld: W
         try:
             with transaction.atomic():
                 sql = sla_sweep._Sql()
-                won = sla_sweep._claim(sql, now=now, limit=10, warn=False)
+                won, _ = sla_sweep._claim(sql, now=now, limit=10, warn=False)
                 sla_sweep._record(sql, won, now, warn=False)
                 claimed.set()
                 time.sleep(1.0)  # the transition is now waiting for these clocks
