@@ -12,6 +12,8 @@ from leadloop.scoring import selectors
 from leadloop.scoring.choices import ModelStatus
 from leadloop.scoring.models import ScoringModel
 from leadloop.testing import NOW, World, make_lead
+from leadloop.webhooks.models import Delivery
+from leadloop.webhooks.services import create_endpoint
 
 SPEC: dict[str, Any] = {
     "base": 40,
@@ -218,3 +220,27 @@ def test_sql_rescoring_writes_an_event_per_tier_change_in_chunks(
     # The same model again moves no tier: no event.
     again = _model(2, SPEC)
     assert rescoring.rescore_open(again, actor=None, now=NOW) == (len(leads), 0)
+
+
+def test_each_tier_change_of_a_rescoring_is_one_webhook_message(
+    world: World, monkeypatch: Any, settings: Any
+) -> None:
+    settings.LEADLOOP_WEBHOOKS_ALLOW_PRIVATE = True
+    monkeypatch.setattr(rescoring, "CHUNK", 3)
+    hook = create_endpoint(
+        url="http://127.0.0.1:9/hook",
+        events=["lead.score_changed"],
+        owner=world.admin,
+        team=None,
+        now=NOW,
+    )[0]
+    leads = _varied_leads(world)
+    # A tier change this lead had earlier, at the same moment: not this rescoring's.
+    LeadEvent.objects.create(
+        lead=leads[0], kind=EventKind.SCORE_CHANGED, at=NOW, data={"tier": "D"}
+    )
+    _, changes = rescoring.rescore_open(_model(1, SPEC), actor=None, now=NOW)
+    sent = Delivery.objects.filter(endpoint=hook)
+    assert changes == len(leads) == sent.count()
+    assert sorted(d.lead_id for d in sent) == sorted(lead.pk for lead in leads)
+    assert all(d.event.data.get("model") == 1 for d in sent)
