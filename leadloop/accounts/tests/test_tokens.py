@@ -58,6 +58,15 @@ def test_a_revoked_token_is_refused_at_once(world: World) -> None:
         check_token(secret, now=NOW + timedelta(seconds=2))
 
 
+def test_a_deactivated_users_token_is_refused_at_once(world: World) -> None:
+    _, secret = create_token(user=world.marketing, now=NOW)
+    token = check_token(secret, now=NOW)
+    assert token.user.role == "marketing" and token.user.pk == world.marketing.pk
+    type(world.marketing).objects.filter(pk=world.marketing.pk).update(is_active=False)
+    with pytest.raises(TokenRefused, match="Unknown token"):
+        check_token(secret, now=NOW + timedelta(seconds=1))
+
+
 def test_a_token_cannot_be_created_already_expired(world: World) -> None:
     with pytest.raises(ValidationError) as refused:
         create_token(user=world.marketing, now=NOW, expires_at=NOW)
