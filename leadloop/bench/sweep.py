@@ -35,6 +35,12 @@ class _Rollback(Exception):
     pass
 
 
+def at(moment: datetime) -> Any:
+    """A time as the database stores it (naive UTC text on SQLite), for raw SQL: an
+    aware time written as text would sort apart from the ORM's on SQLite."""
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
 def _series() -> str:
     """Rows g(n) = 1..%(count)s: generate_series on PostgreSQL, a recursive CTE on SQLite."""
     if connection.vendor == "postgresql":
@@ -84,13 +90,13 @@ def add_open_leads(*, count: int, now: datetime) -> dict[str, int]:
     params: dict[str, Any] = {
         "template": template.pk,
         "count": count,
-        "created": created,
+        "created": at(created),
         "first": first_id,
         "kind": ClockKind.CONCLUDE.value,
-        "due_past": now - timedelta(hours=1),
-        "due_later": now + timedelta(days=3),
-        "warn_past": now - timedelta(hours=3),
-        "warn_later": now + timedelta(days=2),
+        "due_past": at(now - timedelta(hours=1)),
+        "due_later": at(now + timedelta(days=3)),
+        "warn_past": at(now - timedelta(hours=3)),
+        "warn_later": at(now + timedelta(days=2)),
         "every": DUE_EVERY,
     }
     with transaction.atomic(), connection.cursor() as cur:

@@ -22,7 +22,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -169,8 +169,16 @@ def _claim(
         _Claimed(r[0], r[1], r[2], r[3], escalated=r[7] is not None, kind=r[4], producer_id=r[6])
         for r in rows
     ]
-    last = max(((r[5], r[0]) for r in rows), default=after)
-    return sorted(claimed, key=lambda c: c.id), last
+    # Where the next batch starts, in the database's own form: SQLite hands back
+    # naive or aware datetimes depending on how a row's time was written.
+    last = max(((_stored_utc(r[5]), r[0]) for r in rows), default=None)
+    start_at = (sql.at(last[0]), last[1]) if last is not None else after
+    return sorted(claimed, key=lambda c: c.id), start_at
+
+
+def _stored_utc(moment: datetime) -> datetime:
+    """A time read back by raw SQL, as UTC: SQLite stores naive UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _insert_events(
