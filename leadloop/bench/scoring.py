@@ -7,7 +7,8 @@ the same process and on the same leads, one plain one-hot logistic regression
 
 Rescoring adds N open leads in SQL, copied round-robin from the seeded ones
 (so their industries, titles, countries and campaigns vary as the seed's do),
-and applies a model to them, beside the plainest UPDATE of the same columns of
+and applies a model to them (`lifecycle.scoring.apply_model`, as `leadloop
+scoring apply ID` does), beside the plainest UPDATE of the same columns of
 the same rows. Intake is timed with an active model and without, alternating.
 Everything this part writes is rolled back: the later parts see the seed.
 """
@@ -29,7 +30,7 @@ from leadloop.campaigns.models import Campaign
 from leadloop.leads import states
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
-from leadloop.lifecycle import rescoring
+from leadloop.lifecycle import scoring as scoring_actions
 from leadloop.lifecycle.intake import create_lead
 from leadloop.scoring import tuning
 from leadloop.scoring.choices import ModelStatus
@@ -111,7 +112,11 @@ def measure_rescoring(*, open_leads: int) -> dict[str, Any]:
             setup = time.perf_counter() - started
             in_scope = Lead.objects.filter(stage__in=sorted(states.OPEN_STAGES)).count()
             baseline = _rolled_back(lambda: _raw_update(model.version, now))
-            seconds = _rolled_back(lambda: rescoring.rescore_open(model, actor=None, now=now)[0])
+            # The whole apply as `leadloop scoring apply ID` runs it: the model made
+            # active, every open lead rescored, its tier-change events, the model event.
+            seconds = _rolled_back(
+                lambda: scoring_actions.apply_model(model.pk, actor=None, now=now).rescored
+            )
             out = {
                 "open_leads": in_scope,
                 "added": added,

@@ -74,18 +74,28 @@ def rescore_open(
     One transaction: the leads, their tier-change events and webhook messages
     are written together or not at all."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            _without_jit()
-        return _rescore_open(model, actor=actor, now=now, progress=progress)
+        if connection.vendor != "postgresql":
+            return _rescore_open(model, actor=actor, now=now, progress=progress)
+        jit = _set_jit("off")
+        try:
+            return _rescore_open(model, actor=actor, now=now, progress=progress)
+        finally:
+            _set_jit(jit)
 
 
-def _without_jit() -> None:
-    """No JIT compilation for this transaction's statements. Each chunk's statement
-    costs far above `jit_above_cost`, so PostgreSQL compiled its ~140 expressions
-    anew for every chunk: 2.8-3.7 s of a 100,000-lead chunk (EXPLAIN's JIT timing,
-    Optimization and Emission) whose execution is itself a few seconds."""
+def _set_jit(value: str) -> str:
+    """Set JIT compilation for the rest of the transaction; the setting it had.
+
+    Off while rescoring: each chunk's statement costs far above `jit_above_cost`,
+    so PostgreSQL compiled its ~140 expressions anew for every chunk, 2.8-3.7 s of
+    a 100,000-lead chunk (EXPLAIN's JIT timing) whose computing took 3-6 s. At
+    1,045,971 open leads, alternating in one run on a busy machine: 192.9 s
+    without JIT, 208.7 s with it, 139.9 s for the raw UPDATE."""
     with connection.cursor() as cur:
-        cur.execute("SELECT set_config('jit', 'off', true)")
+        cur.execute("SELECT current_setting('jit')")
+        before = str(cur.fetchone()[0])
+        cur.execute("SELECT set_config('jit', %s, true)", [value])
+    return before
 
 
 def _rescore_open(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from django.db import connection
+
 from leadloop.leads.choices import EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.lifecycle import rescoring, scoring
@@ -244,3 +247,50 @@ def test_each_tier_change_of_a_rescoring_is_one_webhook_message(
     assert changes == len(leads) == sent.count()
     assert sorted(d.lead_id for d in sent) == sorted(lead.pk for lead in leads)
     assert all(d.event.data.get("model") == 1 for d in sent)
+
+
+def test_an_interrupted_rescoring_leaves_every_lead_as_it_was(
+    world: World, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(rescoring, "CHUNK", 3)
+    leads = _varied_leads(world)
+    calls: list[str] = []
+
+    def queue_then_fail(**kwargs: Any) -> int:
+        calls.append(kwargs["kind"])
+        if len(calls) == 2:
+            raise RuntimeError("the worker stopped")
+        return 0
+
+    monkeypatch.setattr(rescoring.webhooks, "queue_sql", queue_then_fail)
+    with pytest.raises(RuntimeError):
+        rescoring.rescore_open(_model(1, SPEC), actor=None, now=NOW)
+    # The first chunk was written before the second failed: rolled back with it.
+    assert len(calls) == 2
+    assert not Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=1).exists()
+    assert not LeadEvent.objects.filter(kind=EventKind.SCORE_CHANGED).exists()
+
+
+def test_rescoring_compiles_nothing_just_in_time_and_gives_the_setting_back(
+    world: World,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    _varied_leads(world)
+    seen: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("WITH s ("):
+            context["cursor"].execute("SELECT current_setting('jit')")
+            seen.append(context["cursor"].fetchone()[0])
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('jit')")
+        before = cur.fetchone()[0]
+    with connection.execute_wrapper(watch):
+        rescoring.rescore_open(_model(1, SPEC), actor=None, now=NOW)
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('jit')")
+        after = cur.fetchone()[0]
+    assert seen == ["off"] and after == before
