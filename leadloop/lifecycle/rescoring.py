@@ -87,10 +87,11 @@ def _set_jit(value: str) -> str:
     """Set JIT compilation for the rest of the transaction; the setting it had.
 
     Off while rescoring: each chunk's statement costs far above `jit_above_cost`,
-    so PostgreSQL compiled its ~140 expressions anew for every chunk, 2.8-3.7 s of
-    a 100,000-lead chunk (EXPLAIN's JIT timing) whose computing took 3-6 s. At
-    1,045,971 open leads, alternating in one run on a busy machine: 192.9 s
-    without JIT, 208.7 s with it, 139.9 s for the raw UPDATE."""
+    so PostgreSQL compiled its ~140 expressions anew for every chunk: 2.8-3.7 s of
+    a 100,000-lead chunk (EXPLAIN's JIT timing; computing that chunk's scores took
+    9.9 s with JIT, 6.0 s without). Whole runs at 1,045,971 open leads on a machine
+    at load 6-9 were too noisy to show it (without: 193 and 176 s; with: 209 and
+    161 s; the raw UPDATE 140 and 156 s)."""
     with connection.cursor() as cur:
         cur.execute("SELECT current_setting('jit')")
         before = str(cur.fetchone()[0])
