@@ -21,7 +21,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, CharField, Expression, F, Q, QuerySet, Value, When
+from django.db.models.sql.compiler import SQLCompiler
 
 from leadloop.accounts.calendars import team_calendar
 from leadloop.accounts.models import Team
@@ -572,7 +574,9 @@ class AgeBucket(Expression):
     def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         self.team, self.created = exprs
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, tuple[Any, ...]]:
         team, _ = compiler.compile(self.team)
         created, _ = compiler.compile(self.created)
 
@@ -601,7 +605,7 @@ class AgeBucket(Expression):
                 by_age.append(f"WHEN {created} >= %s THEN %s")
                 params += [at(cut[high]), label]
             sql.append(f"WHEN {team} = {int(team_id)} THEN CASE {' '.join(by_age)} END")
-        return f"CASE {' '.join(sql)} ELSE '' END", params
+        return f"CASE {' '.join(sql)} ELSE '' END", tuple(params)
 
 
 def age_bucket(teams: Sequence[Team], as_of: datetime) -> AgeBucket:
