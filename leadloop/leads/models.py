@@ -202,6 +202,28 @@ class Lead(models.Model):
                 ],
                 name="lead_created_cover",
             ),
+            # Unreachable analysis: the cohort's leads with every column it counts by
+            # (and the reach test's), so its one pass reads this 115 MB index instead
+            # of the 474 MB table. At 1,000,000 leads: report 2.0 s -> 1.2 s on a
+            # loaded machine (its plainest aggregate 1.0 s -> 0.74 s). Every column
+            # but `connects` is in another index or is rarely edited, and an activity
+            # that bumps `connects` also writes `last_activity_at` (lead_created_cover),
+            # so no HOT update is lost; intake writes one more index entry.
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "stage",
+                    "connects",
+                    "handed_off_at",
+                    "campaign",
+                    "industry",
+                    "employees",
+                    "country",
+                    "revenue_band",
+                    "title",
+                ],
+                name="lead_created_attrs",
+            ),
             # Reasons: the disqualified and lost leads by the time of their stage
             # change, with every column the report groups by. At 1,000,000 leads
             # 620,000 of them are closed so, and reading them from the table took
