@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Case, Count, F, When
 
 from leadloop.accounts.models import Team
 from leadloop.leads.choices import Stage
@@ -22,6 +22,7 @@ from leadloop.reports.common import Ctx, rep_lead_field, user_names
 from leadloop.reports.filters import ReportFilters
 from leadloop.reports.result import Cell, Chart, Column, Report, Row, Table, bar, link
 from leadloop.reports.scope import Viewer
+from leadloop.reports.sqlagg import flag
 
 NAME = "aging"
 TITLE = "Lead aging"
@@ -45,14 +46,27 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
         leads = leads.filter(**{f"{field}_id": fl.rep})
         base[field] = str(fl.rep)
 
+    # One pass over the open leads for both tables: per stage and age bucket, and
+    # for those past the maximum open age also per owner (the second table's
+    # rows; NULL for the others). A second query for them was a fifth of the
+    # report's time at 1,000,000 leads.
     teams = list(Team.objects.all())
-    counts = {
-        (r["stage"], r["bucket"]): r["n"]
-        for r in leads.annotate(bucket=metrics.age_bucket(teams, now))
+    past_q = metrics.past_max_open_age(now)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    rep_counts: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in (
+        leads.annotate(
+            bucket=metrics.age_bucket(teams, now),
+            past=flag(past_q),
+            past_owner=Case(When(past_q, then=F("owner_id")), default=None),
+        )
         .order_by()
-        .values("stage", "bucket")
+        .values("stage", "bucket", "past", "past_owner")
         .annotate(n=Count("id"))
-    }
+    ):
+        counts[(r["stage"], r["bucket"])] += r["n"]
+        if r["past"]:
+            rep_counts[r["past_owner"]][r["stage"]] += r["n"]
     buckets = metrics.AGE_BUCKETS
     columns = [Column("stage", "Stage", "text")]
     columns += [Column(f"b{i}", f"{label} days", "int") for i, (label, _, _) in enumerate(buckets)]
@@ -85,13 +99,8 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     matrix.total["total"] = Cell(sum(col_totals.values()), link(base, stage=all_open))
 
     # Past the maximum open age: still with inside sales, "concluded" overdue.
-    past = leads.filter(metrics.past_max_open_age(now))
     past_base = link(base, stage=INSIDE_CSV, past_max_age="1")
-    per_rep = list(past.order_by().values("owner_id", "stage").annotate(n=Count("id")))
-    names = user_names(r["owner_id"] for r in per_rep)
-    rep_counts: dict[int | None, dict[str, int]] = defaultdict(dict)
-    for r in per_rep:
-        rep_counts[r["owner_id"]][r["stage"]] = r["n"]
+    names = user_names(rep_counts)
     inside_stages = [s for s in Stage if s in INSIDE_OPEN]
     past_table = Table(
         key="past_max_age",
