@@ -553,11 +553,12 @@ class AgeBucket(Expression):
     """The SQL CASE naming each lead's age bucket, from per-team cutoffs.
 
     Written as SQL text here, not as Case(When(...)) per team and bucket: Django
-    spent 7 ms compiling (and hashing, for the GROUP BY) those 40 When nodes, as
+    spent 7 ms compiling (and hashing, for the GROUP BY) those 35 When nodes, as
     long as the aging report's whole aggregate over 47,000 open leads at
     1,000,000 leads. Most open leads are older than every team's last cutoff, so
     the first WHEN settles them with one comparison; the others go through
-    their own team's cutoffs only (the aggregate: 15 ms, was 19 ms).
+    their own team's cutoffs only (the aggregate: 13-21 ms, was 15-26 ms, in
+    alternating runs on a busy machine).
     """
 
     output_field = CharField()
