@@ -210,11 +210,10 @@ class Lead(models.Model):
             # (and the reach test's), so its one pass reads this 115 MB index instead
             # of the 474 MB table. At 1,000,000 leads on a loaded machine: report
             # 2.0 s -> 1.2 s (with its join to the campaigns dropped), its plainest
-            # aggregate 1.0 s -> 0.74 s. Every column
-            # but `connects` is in another index or is rarely edited, and an activity
-            # that bumps `connects` almost always moves `last_activity_at` (in
-            # lead_created_cover),
-            # so no HOT update is lost; intake writes one more index entry.
+            # aggregate 1.0 s -> 0.74 s. Every column but `connects` is in another
+            # index or rarely edited, and an activity that bumps `connects` almost
+            # always moves `last_activity_at` (in lead_created_cover), so hardly an
+            # update that was HOT stops being so; intake writes one more index entry.
             models.Index(
                 fields=["created_at"],
                 include=[
