@@ -42,3 +42,26 @@ def reporting() -> Iterator[None]:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL random_page_cost = 1.1")
         yield
+
+
+@contextmanager
+def merging_joins() -> Iterator[None]:
+    """Within a report's transaction: join big sorted inputs by merging, not hashing.
+
+    The SLA report joins every clock of the window (2,160,000 at 1,000,000
+    leads) to its lead's campaign. Both sides can be read in lead order from
+    covering indexes (sla's clock_lead_kind_cover, leads' lead_id_campaign), and
+    merging them beat hashing a million leads by a third on the bench machine
+    (1.3 s against 1.7-2.0 s, alternating runs), but the planner prices the
+    merge above the hash. Only for the statements inside; SQLite has no say.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_hashjoin = on")

@@ -21,7 +21,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Case, CharField, Expression, F, Q, QuerySet, Value, When
+from django.db.models.sql.compiler import SQLCompiler
 
 from leadloop.accounts.calendars import team_calendar
 from leadloop.accounts.models import Team
@@ -547,21 +549,71 @@ def age_between(teams: Sequence[Team], as_of: datetime, low: int | None, high: i
     return q
 
 
-def age_bucket(teams: Sequence[Team], as_of: datetime) -> Case:
-    """A SQL CASE naming each lead's age bucket, from per-team cutoffs (no per-row date math)."""
+class AgeBucket(Expression):
+    """The SQL CASE naming each lead's age bucket, from per-team cutoffs.
+
+    Written as SQL text here, not as Case(When(...)) per team and bucket: Django
+    spent 7 ms compiling (and hashing, for the GROUP BY) those 35 When nodes, as
+    long as the aging report's whole aggregate over 47,000 open leads at
+    1,000,000 leads. Most open leads are older than every team's last cutoff, so
+    the first WHEN settles them with one comparison; the others go through
+    their own team's cutoffs only (the aggregate: 13-21 ms, was 15-26 ms, in
+    alternating runs on a busy machine).
+    """
+
+    output_field = CharField()
+
+    def __init__(self, cutoffs: tuple[tuple[int, tuple[datetime, ...]], ...]) -> None:
+        super().__init__()
+        self.cutoffs = cutoffs
+        self.team: Any = F("team_id")
+        self.created: Any = F("created_at")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.team, self.created]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.team, self.created = exprs
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, tuple[Any, ...]]:
+        team, _ = compiler.compile(self.team)
+        created, _ = compiler.compile(self.created)
+
+        def at(moment: datetime) -> Any:
+            return connection.ops.adapt_datetimefield_value(moment)
+
+        top = max(b[1] for b in AGE_BUCKETS)
+        sql: list[str] = []
+        params: list[Any] = []
+        # Teams whose calendar has the last bucket's cutoff: a lead of one of them
+        # created before every such cutoff is in the last bucket, whatever its team.
+        full = {team_id: cut[top - 1] for team_id, cut in self.cutoffs if len(cut) >= top}
+        if full:
+            ids = ", ".join(str(int(i)) for i in sorted(full))
+            sql.append(f"WHEN {team} IN ({ids}) AND {created} < %s THEN %s")
+            params += [at(min(full.values())), AGE_BUCKETS[-1][0]]
+        for team_id, cut in self.cutoffs:
+            by_age: list[str] = []
+            for label, _low, high in AGE_BUCKETS:
+                if high is None or high + 1 > len(cut):
+                    # The last bucket, or the calendar has fewer closed days than
+                    # the bucket needs: younger than its cutoff, so this bucket.
+                    by_age.append("ELSE %s")
+                    params.append(label)
+                    break
+                by_age.append(f"WHEN {created} >= %s THEN %s")
+                params += [at(cut[high]), label]
+            sql.append(f"WHEN {team} = {int(team_id)} THEN CASE {' '.join(by_age)} END")
+        return f"CASE {' '.join(sql)} ELSE '' END", tuple(params)
+
+
+def age_bucket(teams: Sequence[Team], as_of: datetime) -> AgeBucket:
+    """Each lead's age bucket (a label of AGE_BUCKETS; "" when its team has no calendar)."""
     top = max(b[1] for b in AGE_BUCKETS)
     cutoffs = age_cutoffs(teams, as_of, top)
-    whens = []
-    for team_id, cut in cutoffs.items():
-        for label, _low, high in AGE_BUCKETS:
-            if high is None:
-                whens.append(When(team_id=team_id, then=Value(label)))
-            elif high + 1 > len(cut):
-                # The calendar has fewer closed days than the bucket needs: younger.
-                whens.append(When(team_id=team_id, then=Value(label)))
-            else:
-                whens.append(When(Q(team_id=team_id, created_at__gte=cut[high]), then=Value(label)))
-    return Case(*whens, default=Value(""))
+    return AgeBucket(tuple((team_id, tuple(cut)) for team_id, cut in cutoffs.items()))
 
 
 # ---------------------------------------------------------------- lead attributes

@@ -19,6 +19,7 @@ from django.db.models import Count, QuerySet
 
 from leadloop.reports import metrics
 from leadloop.reports.common import Ctx, campaigns, channel_label, team_names, user_names
+from leadloop.reports.db import merging_joins
 from leadloop.reports.filters import ReportFilters
 from leadloop.reports.result import Bar, Cell, Chart, Column, Report, Row, Table, link
 from leadloop.reports.scope import Viewer
@@ -93,15 +94,16 @@ def build(viewer: Viewer, filters: ReportFilters, *, now: datetime) -> Report:
     win = ctx.window
     started = _clocks(ctx).filter(metrics.clock_counted(now))
     started = started.filter(win.q("started_at"))
-    rows = list(
-        started.order_by()
-        .values("kind", "lead__campaign_id", "user_id", "team_id")
-        .annotate(
-            met=Count("id", filter=metrics.clock_met(now)),
-            late=Count("id", filter=metrics.clock_late(now)),
-            pending=Count("id", filter=metrics.clock_pending(now)),
+    with merging_joins():
+        rows = list(
+            started.order_by()
+            .values("kind", "lead__campaign_id", "user_id", "team_id")
+            .annotate(
+                met=Count("id", filter=metrics.clock_met(now)),
+                late=Count("id", filter=metrics.clock_late(now)),
+                pending=Count("id", filter=metrics.clock_pending(now)),
+            )
         )
-    )
     open_now: dict[str, dict[str, Any]] = {
         r["kind"]: dict(r)
         for r in _clocks(ctx)

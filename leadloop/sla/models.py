@@ -70,8 +70,19 @@ class SlaClock(models.Model):
                 condition=RUNNING & Q(warned_at__isnull=True),
                 name="clock_running_warn_id",
             ),
-            # Queues and lead pages: a lead's clocks (a handful per lead).
-            models.Index(fields=["lead", "kind"], name="clock_lead_kind"),
+            # Queues and lead pages: a lead's clocks (a handful per lead). With the
+            # columns the SLA report counts, so its join of every clock in the window
+            # to its lead's campaign is a merge of two index-only scans in lead order
+            # (leads' lead_id_campaign): at 1,000,000 leads (2,160,000 clocks) on a
+            # loaded machine the report's aggregate went from 1.7-2.0 s (hash join
+            # over the table) to 1.3 s. Every write that changes one of these
+            # columns changes `result`, in the partial indexes above, so no update
+            # that was HOT stops being so.
+            models.Index(
+                fields=["lead", "kind"],
+                include=["user", "team", "result", "due_at", "started_at", "id"],
+                name="clock_lead_kind_cover",
+            ),
             # Reports: clocks by kind and time.
             models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
             models.Index(fields=["user", "kind", "started_at"], name="clock_user_kind"),
