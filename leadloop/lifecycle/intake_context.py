@@ -6,23 +6,23 @@ each round trip and each ORM compilation of the hot path cost about a
 millisecond of a ~30 ms intake, the SQL itself a fraction of that. The
 policy chosen is `policy_for`'s (the campaign's own row, else its channel's
 default, else the seeds' values); the model is the one `active_model` returns.
-Rows are read with the fields' own database converters, so the instances are
-what the ORM would have built.
+Rows are read with the fields' own database converters (`lib.rows.RowLoader`),
+so the instances are what the ORM would have built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Model
 
 from leadloop.accounts.models import Team
 from leadloop.campaigns.defaults import SOURCE_POLICY_DEFAULTS
 from leadloop.campaigns.models import Campaign, SourcePolicy
+from leadloop.lib.rows import RowLoader
 from leadloop.scoring.choices import ModelStatus
 from leadloop.scoring.models import ScoringModel
 
@@ -38,41 +38,12 @@ class IntakeContext:
     model: ScoringModel | None
 
 
-class _Loader:
-    """Builds a model's instance from its columns in a raw row, converting as the ORM does."""
-
-    def __init__(self, model: type[Model], alias: str, names: Sequence[str] | None = None):
-        meta = model._meta
-        fields: list[Field[Any, Any]] = [
-            f
-            for f in meta.concrete_fields
-            if names is None or f.name in names or f.attname in names
-        ]
-        self.model = model
-        self.attnames = [f.attname for f in fields]
-        qn = connection.ops.quote_name
-        self.columns = [f"{alias}.{qn(str(f.column))}" for f in fields]
-        self.converters: list[list[tuple[Callable[..., Any], Any]]] = []
-        for f in fields:
-            col = f.get_col(alias)
-            convs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
-            self.converters.append([(c, col) for c in convs])
-
-    def build(self, values: Sequence[Any]) -> Model | None:
-        if values[0] is None:  # an outer join found nothing
-            return None
-        out = []
-        for value, convs in zip(values, self.converters, strict=True):
-            for conv, col in convs:
-                value = conv(value, col, connection)
-            out.append(value)
-        return self.model.from_db(connection.alias, self.attnames, out)
-
-
 @dataclass(frozen=True)
 class _Query:
     sql: str
-    loaders: tuple[_Loader, _Loader, _Loader, _Loader]
+    loaders: tuple[
+        RowLoader[Campaign], RowLoader[Team], RowLoader[SourcePolicy], RowLoader[ScoringModel]
+    ]
 
 
 # The person's advisory locks (`intake._identity_locks`), taken in the same
@@ -92,10 +63,10 @@ def _query(vendor: str, locking: bool) -> _Query:
     """The statement, built once per process (database vendor, with the locks or not)."""
     del vendor  # the cache key: quoting and converters are the vendor's
     loaders = (
-        _Loader(Campaign, "c"),
-        _Loader(Team, "t"),
-        _Loader(SourcePolicy, "p"),
-        _Loader(ScoringModel, "m", MODEL_FIELDS),
+        RowLoader(Campaign, "c", connection),
+        RowLoader(Team, "t", connection),
+        RowLoader(SourcePolicy, "p", connection),
+        RowLoader(ScoringModel, "m", connection, MODEL_FIELDS),
     )
     policy = SourcePolicy._meta.db_table
     # The campaign's own policy sorts before its channel's default (`policy_for`);
@@ -135,7 +106,7 @@ def intake_context(campaign_id: int, *, locks: list[str] | None = None) -> Intak
     start = 0
     for loader in query.loaders:  # the locks' count, if any, comes last
         end = start + len(loader.columns)
-        parts.append(loader.build(row[start:end]))
+        parts.append(loader.build(row[start:end], connection))
         start = end
     campaign, team, policy, model = parts
     assert isinstance(campaign, Campaign) and isinstance(team, Team)
