@@ -1,8 +1,9 @@
-"""What an intake reads before it writes: the campaign, its team, its policy, the active model.
+"""What an intake reads before it writes: the campaign, its team, its policy, the active
+model, and the webhook subscriptions its events are checked against.
 
-One statement instead of four (campaign with team, `campaigns.selectors.policy_for`,
-`scoring.selectors.active_model`): measured on PostgreSQL with 100,000 leads,
-each round trip and each ORM compilation of the hot path cost about a
+One statement instead of five (campaign with team, `campaigns.selectors.policy_for`,
+`scoring.selectors.active_model`, `webhooks.selectors.subscriptions`): measured on
+PostgreSQL with 100,000 leads, each round trip and each ORM compilation of the hot path cost about a
 millisecond of a ~30 ms intake, the SQL itself a fraction of that. The
 policy chosen is `policy_for`'s (the campaign's own row, else its channel's
 default, else the seeds' values); the model is the one `active_model` returns.
@@ -25,6 +26,7 @@ from leadloop.campaigns.models import Campaign, SourcePolicy
 from leadloop.lib.rows import RowLoader
 from leadloop.scoring.choices import ModelStatus
 from leadloop.scoring.models import ScoringModel
+from leadloop.webhooks import selectors as webhooks
 
 # What scoring an arrival reads of the model (`lifecycle.scoring.score_values`);
 # the rest (the backtest can be large) stays deferred.
@@ -73,7 +75,8 @@ def _query(vendor: str, locking: bool) -> _Query:
     # the active model is unique (constraint scoring_one_active_model). Only
     # table and column names are formatted in; the values are parameters.
     sql = (
-        f"SELECT {', '.join(c for ld in loaders for c in ld.columns)}"  # noqa: S608
+        f"SELECT {', '.join(c for ld in loaders for c in ld.columns)}, "  # noqa: S608
+        f"{webhooks.subscriptions_sql(connection.vendor)}"
         f"{', ' + _LOCKS if locking else ''} "
         f"FROM {Campaign._meta.db_table} c "
         f"JOIN {Team._meta.db_table} t ON t.id = c.team_id "
@@ -104,10 +107,13 @@ def intake_context(campaign_id: int, *, locks: list[str] | None = None) -> Intak
         return None
     parts: list[Model | None] = []
     start = 0
-    for loader in query.loaders:  # the locks' count, if any, comes last
+    for loader in query.loaders:
         end = start + len(loader.columns)
         parts.append(loader.build(row[start:end], connection))
         start = end
+    # The webhook subscriptions follow (the locks' count, if any, comes last):
+    # the events this intake writes find them kept for the transaction.
+    webhooks.remember_subscriptions(row[start])
     campaign, team, policy, model = parts
     assert isinstance(campaign, Campaign) and isinstance(team, Team)
     campaign.team = team
