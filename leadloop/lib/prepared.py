@@ -12,7 +12,10 @@ A prepared statement lives as long as its session (a ROLLBACK does not drop
 it), so what was prepared is remembered per driver connection: a reconnect
 prepares again. The PREPARE goes to the driver directly, outside Django's
 query log, as it is once per session, not per request (the pinned query
-counts count requests). Other databases run the statement as it is.
+counts count requests). Other databases run the statement as it is. This
+needs the session to be the process's own: a pooler that hands sessions
+around per transaction (PgBouncer's transaction mode) would lose the
+statements; leadloop connects to PostgreSQL directly.
 """
 
 from __future__ import annotations

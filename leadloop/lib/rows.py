@@ -6,7 +6,8 @@ hands on ordinary instances: each column goes through the converters the
 ORM itself would apply (SQLite's naive datetimes made aware, JSON,
 booleans), then `Model.from_db` builds the instance, so nothing downstream
 can tell it from a queryset's. Building the loader is done once per
-process; `build` is the per-row cost, a few microseconds a model.
+process; `build` is the per-row cost, a few microseconds a model. New rows
+go the other way through `insert_rows`: the INSERT's text is built once.
 """
 
 from __future__ import annotations
