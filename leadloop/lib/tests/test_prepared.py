@@ -33,7 +33,7 @@ def test_a_prepared_statement_gives_the_statements_answer() -> None:
 
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's PREPARE")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_survives_a_rollback_and_is_prepared_again_after_a_reconnect() -> None:
     transaction.set_autocommit(False)
     try:
