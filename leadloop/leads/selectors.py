@@ -6,8 +6,10 @@ import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol, overload
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from leadloop.accounts.models import User
@@ -16,6 +18,8 @@ from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.permissions import visibility_filter
 from leadloop.leads.states import OPEN_STAGES
+from leadloop.lib.prepared import prepared
+from leadloop.lib.rows import RowLoader
 
 IDENTITY_KEYS = ("email_key", "phone_key", "person_key")
 # A person who came back a hundred times is still one lookup.
@@ -39,13 +43,36 @@ class Matches:
     closed: Lead | None
 
 
-def identity_matches(keys: Mapping[str, Any]) -> Matches:
-    """The oldest open lead of the person, and her latest closed one (duplicates aside)."""
-    found = list(
-        Lead.objects.filter(identity_q(keys))
-        .exclude(stage=Stage.DUPLICATE)
-        .order_by("created_at", "id")[:MATCH_LIMIT]
+@cache
+def _identity_read(vendor: str) -> tuple[str, RowLoader[Lead]]:
+    """`identity_matches`' statement and its row loader, built once per process.
+
+    A fixed statement (an absent key is NULL, which matches nothing) instead
+    of the ORM's query: intake runs it for every submission, and compiling it
+    cost more than running it (issue 17). It is prepared once per session on
+    PostgreSQL (`lib.prepared`).
+    """
+    del vendor  # the cache key: quoting and converters are the vendor's
+    loader = RowLoader(Lead, "l", connection)
+    match = " OR ".join(f"l.{connection.ops.quote_name(key)} = %s" for key in IDENTITY_KEYS)
+    sql = (
+        f"SELECT {', '.join(loader.columns)} FROM {Lead._meta.db_table} l "  # noqa: S608 -- names
+        f"WHERE ({match}) AND l.stage <> %s ORDER BY l.created_at, l.id LIMIT %s"
     )
+    return sql, loader
+
+
+def identity_matches(keys: Mapping[str, Any]) -> Matches:
+    """The oldest open lead of the person, and her latest closed one (duplicates aside).
+
+    The same leads as `Lead.objects.filter(identity_q(keys))`, duplicates
+    excluded, oldest first.
+    """
+    sql, loader = _identity_read(connection.vendor)
+    params = [keys.get(key) or None for key in IDENTITY_KEYS] + [Stage.DUPLICATE, MATCH_LIMIT]
+    with connection.cursor() as cur:
+        cur.execute(prepared(connection, "leadloop_identity_matches", sql), params)
+        found = [lead for row in cur.fetchall() if (lead := loader.build(row, connection))]
     open_ = next((lead for lead in found if lead.stage in OPEN_STAGES), None)
     closed = next((lead for lead in reversed(found) if lead.stage not in OPEN_STAGES), None)
     return Matches(open_, closed)

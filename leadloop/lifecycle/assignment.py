@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from leadloop.accounts.selectors import managed_team_ids
 from leadloop.leads import states
 from leadloop.leads.models import Lead
 from leadloop.lib.errors import NotPermitted
+from leadloop.lib.prepared import prepared
 from leadloop.lib.times import utc
 from leadloop.lifecycle import clocks, events, news, outbox
 
@@ -37,6 +39,7 @@ RETURNING id
 """
 
 
+@cache
 def _pick_rep_sql(lock: str) -> str:
     groups = User.groups.through._meta
     return _PICK_REP.format(
@@ -66,12 +69,15 @@ def assign_inside_rep(*, team: Team, country: str, region: str, now: datetime) -
         Role.INSIDE_REP,
         team.pk,
     ]
+    # Planned once per session on PostgreSQL (`lib.prepared`), like the rest of intake's reads.
     with connection.cursor() as cur:
-        cur.execute(_pick_rep_sql("FOR UPDATE OF u SKIP LOCKED" if postgres else ""), params)
+        skip = _pick_rep_sql("FOR UPDATE OF u SKIP LOCKED" if postgres else "")
+        cur.execute(prepared(connection, "leadloop_pick_rep", skip), params)
         row = cur.fetchone()
         if row is None and postgres:
             # Every rep is being assigned by another intake right now: wait for one.
-            cur.execute(_pick_rep_sql("FOR UPDATE OF u"), params)
+            wait = _pick_rep_sql("FOR UPDATE OF u")
+            cur.execute(prepared(connection, "leadloop_pick_rep_wait", wait), params)
             row = cur.fetchone()
     return row[0] if row is not None else None
 

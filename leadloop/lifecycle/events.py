@@ -18,6 +18,7 @@ from typing import Any
 from leadloop.accounts.models import User
 from leadloop.leads.choices import EventKind
 from leadloop.leads.models import Lead, LeadEvent
+from leadloop.lib.rows import insert_rows
 from leadloop.lifecycle import webhooks
 from leadloop.lifecycle.effects import Move
 
@@ -126,19 +127,23 @@ def record_each(
     """Append events to several leads' histories, in one INSERT, and the webhook
     messages for them in the same transaction (`lifecycle.webhooks.queue`)."""
     pairs = list(pairs)
-    written = LeadEvent.objects.bulk_create(
-        LeadEvent(
-            lead_id=lead if isinstance(lead, int) else lead.pk,
-            kind=spec.kind,
-            action=spec.action,
-            at=at,
-            actor=actor,
-            from_stage=spec.from_stage,
-            to_stage=spec.to_stage,
-            reason_code_id=spec.reason_code_id,
-            data=spec.data,
-        )
-        for lead, spec in pairs
+    # One fixed INSERT (`lib.rows.insert_rows`): every action appends events,
+    # and `bulk_create` compiled the statement again each time.
+    written = insert_rows(
+        [
+            LeadEvent(
+                lead_id=lead if isinstance(lead, int) else lead.pk,
+                kind=spec.kind,
+                action=spec.action,
+                at=at,
+                actor=actor,
+                from_stage=spec.from_stage,
+                to_stage=spec.to_stage,
+                reason_code_id=spec.reason_code_id,
+                data=spec.data,
+            )
+            for lead, spec in pairs
+        ]
     )
     leads = {lead.pk: lead for lead, _ in pairs if isinstance(lead, Lead)}
     webhooks.queue(written, leads, now=at)

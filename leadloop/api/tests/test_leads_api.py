@@ -344,14 +344,25 @@ def test_intake_and_transition_query_counts_are_pinned(
     client: Client, world: World, django_assert_max_num_queries: Any
 ) -> None:
     # Intake: auth (and the fresh token's first-use stamp); the campaign with
-    # its team, policy and the active scoring model, with the identity locks
-    # on PostgreSQL (one statement); the dedup lookup; the rep picked and
-    # stamped (one statement); lead, clocks and events inserts; the active
-    # webhook endpoints (read once per transaction, leadloop.webhooks); the
-    # transaction's statements (a savepoint inside the test's transaction).
-    with django_assert_max_num_queries(11):
+    # its team, policy, the active scoring model and the active webhook
+    # endpoints, with the identity locks on PostgreSQL (one statement); the
+    # dedup lookup; the rep picked and stamped (one statement); lead, clocks
+    # and events inserts; the transaction's statements (a savepoint inside
+    # the test's transaction).
+    with django_assert_max_num_queries(10):
         r = post(client, world, world.marketing, "/leads", lead_body(world))
     assert r.status_code == 201
+    # With an Idempotency-Key: the key claimed (one statement) before, the answer written after.
+    with django_assert_max_num_queries(11):
+        r2 = post(
+            client,
+            world,
+            world.marketing,
+            "/leads",
+            lead_body(world, email="bo@initech.example", first_name="Bo", company="Initech"),
+            HTTP_IDEMPOTENCY_KEY="pinned-1",
+        )
+    assert r2.status_code == 201
     lead_id = r.json()["id"]
     Lead.objects.filter(pk=lead_id).update(owner=world.a.inside)
     with django_assert_max_num_queries(12):
