@@ -213,10 +213,10 @@ def _told_sql(sql: _Sql, *, warn: bool) -> str:
             f"SELECT 'manager', manager, team_id, count(*), min(id), min(lead_id), {text}, "
             "NULL, NULL FROM claimed WHERE manager IS NOT NULL "
             "AND (user_id IS NULL OR manager <> user_id) GROUP BY manager, team_id",
-            "SELECT 'producer', producer, NULL, 1, id, lead_id, kind, NULL, NULL FROM "
-            f"(SELECT id, lead_id, user_id, kind, (SELECT l.handed_off_by_id FROM {sql.t['lead']} "
-            f"l WHERE l.id = claimed.lead_id) AS producer FROM claimed WHERE kind IN ({sales})) p "
-            "WHERE producer IS NOT NULL AND (user_id IS NULL OR producer <> user_id)",
+            "SELECT 'producer', l.handed_off_by_id, NULL, 1, c.id, c.lead_id, c.kind, NULL, NULL "
+            f"FROM claimed c JOIN {sql.t['lead']} l ON l.id = c.lead_id "
+            f"WHERE c.kind IN ({sales}) AND l.handed_off_by_id IS NOT NULL "
+            "AND (c.user_id IS NULL OR l.handed_off_by_id <> c.user_id)",
         ]
     return " UNION ALL ".join(rows)
 
