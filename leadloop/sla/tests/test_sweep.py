@@ -204,3 +204,16 @@ def test_a_missed_sales_sla_tells_the_inside_rep_who_produced_the_lead(world: Wo
     # The sales rep who owes it hears of her breach; the producer is not told twice.
     assert sla_sweep(now=accept.due_at + timedelta(hours=1)).notifications == 0
     assert Notification.objects.filter(kind=NotificationKind.LEAD_EVENT, clock=accept).count() == 1
+
+
+def test_many_at_risk_clocks_are_warned_in_batches_each_once(world: World) -> None:
+    leads = [make_lead(world.a, owner=world.a.inside) for _ in range(5)]
+    clocks = [first_contact(lead) for lead in leads]
+    now = max(c.warn_at for c in clocks)
+    assert now < min(c.due_at for c in clocks)
+    result = sla_sweep(now=now, batch_size=2)
+    assert result.warned == 5 and result.batches == 3 and result.breached == 0
+    assert sla_sweep(now=now, batch_size=2).warned == 0
+    assert sorted(e.lead_id for e in events(EventKind.SLA_AT_RISK)) == sorted(
+        lead.pk for lead in leads
+    )
