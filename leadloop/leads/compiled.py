@@ -1,12 +1,14 @@
 """A page of plain rows whose SQL is compiled once per shape of query, per process.
 
 Django compiles a queryset to SQL on every evaluation; for the API's lead list
-(43 columns, a join, keyset order) that compilation and the building of its
-`.values()` cost about as much as the query itself (issue 17: 0.6 ms of
-compiling and 1.2 ms of row building for 1 ms of SQL). Here only the filter
-(the WHERE) is compiled each time: the statement around it is the same for
-every request with the same filter text and joins, so it is kept, and rows
-are made into dicts with the field converters the ORM would apply.
+(43 columns, a join, keyset order) building the `.values()` query and
+compiling it took 0.7-1.2 ms and making its rows 1 ms more, for 1 ms of SQL
+(issue 17, PostgreSQL with 1,000,000 leads). Here only the filter (the WHERE)
+is compiled each time: the statement around it is the same for every request
+with the same filter text and joins, so it is kept, and rows are made into
+dicts with the field converters the ORM would apply. In-process through the
+test client, eight alternating rounds: GET /api/v1/leads?limit=25 went from
+9.7 to 8.8 ms (median) against 5.3 ms for the bare 25-row list.
 
 The cache is used only where it provably says the same thing: the kept
 statement's parameters must be exactly the filter's, and a query with
