@@ -23,6 +23,7 @@ from django.utils import timezone
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.services import check_token, create_token, create_user, token_digest
+from leadloop.bench.copies import add_running_clocks, copy_leads
 from leadloop.campaigns.models import Campaign
 from leadloop.campaigns.selectors import policy_for
 from leadloop.demo.seed import seed_demo
@@ -404,77 +405,28 @@ def _give_open_leads(rep: User, count: int, now: datetime) -> int:
 
 def _copy_open_leads(rep: User, count: int, now: datetime) -> None:
     """`count` copies of one lead, working and the rep's, each with a running clock."""
-    template = Lead.objects.order_by("pk").first()
+    template = Lead.objects.order_by("pk").values_list("pk", flat=True).first()
     if template is None:
         raise ImproperlyConfigured("the queue bench needs a seeded lead")
-    quote = connection.ops.quote_name
-    first = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    made = {
-        "id": "%(before)s + g.n",
-        "email": "'queue' || g.n || '@bench.example'",
-        "email_key": "'queue' || g.n || '@bench.example'",
-        "phone_key": "''",
-        "person_key": "'queue|' || g.n",
-        "stage": f"'{Stage.WORKING.value}'",
-        "owner_id": "%(rep)s",
-        "priority": "1 + g.n %% 3",
-        "score": "g.n %% 100",
-        "created_at": "%(created)s",
-        "updated_at": "%(created)s",
-        "stage_changed_at": "%(created)s",
-        "closed_at": "NULL",
-        "sales_rep_id": "NULL",
-        "handed_off_by_id": "NULL",
-        "duplicate_of_id": "NULL",
-        "previous_lead_id": "NULL",
-        "reason_code_id": "NULL",
-        "claimed_by_id": "NULL",
-        "claimed_until": "NULL",
-        "version": "1",
-    }
-    names = [str(f.column) for f in Lead._meta.concrete_fields]
-    columns = ", ".join(quote(c) for c in names)
-    values = ", ".join(made.get(c, f"t.{quote(c)}") for c in names)
-    if connection.vendor == "postgresql":
-        series = "generate_series(1, %(count)s) AS g(n)"
-    else:
-        series = (
-            "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
-            "WHERE n < %(count)s) SELECT n FROM s) AS g"
+    with transaction.atomic():
+        first = copy_leads(
+            count=count,
+            label="queue",
+            created=now - timedelta(days=1),
+            template=template,
+            columns={"owner_id": "%(rep)s", "priority": "1 + g.n %% 3", "score": "g.n %% 100"},
+            params={"rep": rep.pk},
         )
-    params = {
-        "template": template.pk,
-        "count": count,
-        "before": first - 1,
-        "first": first,
-        "rep": rep.pk,
-        "created": connection.ops.adapt_datetimefield_value(now - timedelta(days=1)),
-        "kind": ClockKind.CONCLUDE.value,
         # One in ten is past due, so the page sorts breached and running clocks.
-        "due_past": connection.ops.adapt_datetimefield_value(now - timedelta(hours=1)),
-        "due_later": connection.ops.adapt_datetimefield_value(now + timedelta(days=5)),
-    }
-    with transaction.atomic(), connection.cursor() as cur:
-        # Column names come from the model and values are parameters.
-        cur.execute(
-            f"INSERT INTO leads_lead ({columns}) SELECT {values} "  # noqa: S608
-            f"FROM leads_lead t, {series} WHERE t.id = %(template)s",
-            params,
+        add_running_clocks(
+            first=first,
+            kind=ClockKind.CONCLUDE.value,
+            due_every=10,
+            due_past=now - timedelta(hours=1),
+            due_later=now + timedelta(days=5),
+            warn_past=now - timedelta(hours=1),
+            warn_later=now + timedelta(days=5),
         )
-        cur.execute(
-            "INSERT INTO sla_slaclock (lead_id, kind, team_id, user_id, started_at, due_at, "
-            "warn_at, result, stopped_by) SELECT id, %(kind)s, team_id, owner_id, created_at, "
-            "CASE WHEN id %% 10 = 0 THEN %(due_past)s ELSE %(due_later)s END, "
-            "CASE WHEN id %% 10 = 0 THEN %(due_past)s ELSE %(due_later)s END, '', '' "
-            "FROM leads_lead WHERE id >= %(first)s",
-            params,
-        )
-        if connection.vendor == "postgresql":
-            # The ids were given explicitly: move the sequence past them.
-            cur.execute(
-                "SELECT setval(pg_get_serial_sequence('leads_lead', 'id'), "
-                "(SELECT max(id) FROM leads_lead))"
-            )
 
 
 def _queue_sql() -> str:

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from leadloop.accounts.models import User
 from leadloop.imports.models import ImportedRow, RowOutcome
 from leadloop.leads.choices import Stage
+from leadloop.leads.compiled import page_rows
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.leads.permissions import visibility_filter
 from leadloop.leads.states import OPEN_STAGES
@@ -182,12 +183,11 @@ def lead_page(
     qs = filtered_leads(user, filters)
     if cursor:
         qs = qs.filter(pk__lt=decode_cursor(cursor))
-    qs = qs.order_by("-pk")
     if values is not None:
-        rows = list(qs.values(*values)[: limit + 1])
+        rows = page_rows(qs, values, order="-pk", limit=limit + 1)
         more = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
         return rows[:limit], more
-    leads = list(qs.select_related("reason_code")[: limit + 1])
+    leads = list(qs.order_by("-pk").select_related("reason_code")[: limit + 1])
     next_cursor = encode_cursor(leads[limit - 1].pk) if len(leads) > limit else None
     return leads[:limit], next_cursor
 

@@ -5,23 +5,28 @@ indexes on running clocks, claimed with a conditional UPDATE ... RETURNING
 (`result = ''` re-checked on the row, so a clock is claimed once however
 many sweeps run), and only the claimed rows get their events (one
 INSERT ... SELECT, one row per clock) and notifications (a handful of rows,
-one per person) in the same transaction. On
-PostgreSQL two workers sweeping at once take disjoint rows (FOR UPDATE SKIP
-LOCKED); on SQLite the IMMEDIATE transaction serializes them. Every batch is
-one transaction, so a sweep that dies halfway leaves whole batches done and
-the rest still due for the next run.
+one per person) in the same transaction. On PostgreSQL a batch is one
+statement (pick, claim, events and whom to tell, as CTEs); two workers
+sweeping at once take disjoint rows (FOR UPDATE SKIP LOCKED). On SQLite the
+IMMEDIATE transaction serializes them. Every batch is one transaction, so a
+sweep that dies halfway leaves whole batches done and the rest still due for
+the next run.
 
 Raw SQL on purpose: the ORM has no UPDATE ... RETURNING or INSERT ... SELECT,
 and building tens of thousands of model instances per minute is what made a
-Python sweep slow. `leadloop bench` times it against a raw UPDATE.
+Python sweep slow; no clock row comes back to Python now, only a few grouped
+rows per batch. `leadloop bench` times it against a raw UPDATE: at 1,000,000
+open leads with 10,000 due, 1.15x it (409 ms against 354 ms, median of 5
+alternating rounds on the shared 2-core machine), where reading every claimed
+row back, looking each up again by id and walking the warning index's
+past-due entries had made it 1.9x (678 ms).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,24 +84,147 @@ class _Sql:
         """A time as this database stores it (naive UTC text on SQLite), for raw SQL."""
         return connection.ops.adapt_datetimefield_value(moment)
 
-    def ids(self, alias: str, ids: list[int]) -> tuple[str, Any]:
-        """`alias.id` in a list, as one parameter whatever its length."""
-        if self.pg:
-            return f"{alias}.id = ANY(%s)", ids
-        return f"{alias}.id IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+    def stored(self, value: Any) -> Any:
+        """A time read back by raw SQL, as a parameter again: SQLite may hand back its
+        own text (kept as is) or a naive or aware datetime (written as the ORM would)."""
+        return self.at(_stored_utc(value)) if isinstance(value, datetime) else value
 
 
 @dataclass(frozen=True)
-class _Claimed:
-    """A clock this sweep won, with what its event and notifications need."""
+class _Group:
+    """Whom one batch tells what: a recipient, the team (for a manager) and how many
+    clocks, with the one clock and lead when there is one."""
 
-    id: int
+    user_id: int
+    team_id: int | None
+    count: int
+    clock_id: int
     lead_id: int
-    user_id: int | None
-    team_id: int
-    escalated: bool
     kind: str
-    producer_id: int | None
+
+
+@dataclass
+class _Batch:
+    """What one batch claimed, told as a handful of rows however many clocks it took."""
+
+    claimed: int = 0
+    escalated: int = 0
+    owners: list[_Group] = field(default_factory=list)
+    managers: list[_Group] = field(default_factory=list)
+    producers: list[_Group] = field(default_factory=list)
+    after: tuple[Any, ...] | None = None
+
+
+# The claimed clocks' columns, over the clock row `c` (the UPDATE's RETURNING on
+# PostgreSQL, the clock table on SQLite); `manager` is whom a breach went to.
+_CLAIMED = (
+    "c.id, c.lead_id, c.user_id, c.team_id, c.kind, c.due_at, c.warn_at, "
+    "CASE WHEN c.escalated_at IS NOT NULL THEN "
+    "(SELECT tm.manager_id FROM {team} tm WHERE tm.id = c.team_id) END AS manager"
+)
+_CLAIMED_NAMES = "id, lead_id, user_id, team_id, kind, due_at, warn_at, manager"
+
+
+def _claim_sql(sql: _Sql, *, warn: bool, after: bool) -> tuple[str, str]:
+    """The pick (a CTE of locked due clocks in index order) and the claiming UPDATE.
+
+    The breach marks the escalation in the same UPDATE where the team has a
+    manager: each rewrite of a clock row costs a write to every index. The
+    UPDATE re-checks the condition on the row, so a clock is claimed once
+    however many sweeps run.
+    """
+    t = sql.t
+    # PostgreSQL updates the locked rows by their place in the table (ctid): looking each
+    # one up again by id was a primary-key probe per clock (EXPLAIN ANALYZE at 1,000,000
+    # open leads: 160-225 ms of a 630-770 ms batch of 5,000). A locked row cannot move.
+    pick_column = "ctid AS tid" if sql.pg else "id"
+    member = (
+        "c.ctid = ANY(ARRAY(SELECT tid FROM picked))"
+        if sql.pg
+        else ("c.id IN (SELECT id FROM picked)")
+    )
+    if warn:
+        # Ordered as the index (warn_at, due_at, id): the clocks already past due fail
+        # `due_at > now` inside the index, without a visit to their rows (10,000 such
+        # visits, mostly read from disk, were 170-205 ms of a sweep at 1,000,000 leads).
+        start = "AND (warn_at, due_at, id) > (%(k1)s, %(k2)s, %(id)s) " if after else ""
+        pick = (
+            f"SELECT {pick_column} FROM {t['clock']} WHERE result = '' AND warned_at IS NULL "
+            f"AND warn_at <= %(now)s AND due_at > %(now)s {start}"
+            f"ORDER BY warn_at, due_at, id LIMIT %(limit)s {sql.lock}"
+        )
+        update = (
+            f"UPDATE {t['clock']} AS c SET warned_at = %(now)s "
+            f"WHERE {member} AND c.result = '' AND c.warned_at IS NULL"
+        )
+    else:
+        start = "AND (due_at, id) > (%(k1)s, %(id)s) " if after else ""
+        pick = (
+            f"SELECT {pick_column} FROM {t['clock']} WHERE result = '' AND due_at <= %(now)s "
+            f"{start}ORDER BY due_at, id LIMIT %(limit)s {sql.lock}"
+        )
+        update = (
+            f"UPDATE {t['clock']} AS c SET result = '{ClockResult.BREACHED.value}', "
+            "breached_at = %(now)s, escalated_at = CASE WHEN EXISTS (SELECT 1 FROM "
+            f"{t['team']} tm WHERE tm.id = c.team_id AND tm.manager_id IS NOT NULL) "
+            f"THEN %(now)s END WHERE {member} AND c.result = ''"
+        )
+    return pick, update
+
+
+def _events_sql(sql: _Sql) -> str:
+    """One event per claimed clock, in clock order; a breach that was escalated names
+    the manager it went to (`to`), so the lead's history says both in one line and
+    the sweep writes one row per breach, not two."""
+    obj = sql.json_object
+    return (
+        f"INSERT INTO {sql.t['event']} (lead_id, kind, action, at, actor_id, from_stage, "
+        "to_stage, reason_code_id, data) "
+        "SELECT lead_id, %(kind)s, '', %(now)s, NULL, '', '', NULL, CASE WHEN manager IS NULL "
+        f"THEN {obj}('clock', kind, 'clock_id', id) "
+        f"ELSE {obj}('clock', kind, 'clock_id', id, 'to', manager) END "
+        "FROM claimed ORDER BY id"
+    )
+
+
+def _told_sql(sql: _Sql, *, warn: bool) -> str:
+    """Whom the batch tells, grouped in SQL (a few rows, not one per clock), and where
+    the next batch starts: rows (what, user, team, count, clock, lead, kind, k1, k2).
+
+    A manager whose team misses 300 first contacts in a minute wants one
+    message saying so, not 300; the events on each lead still record every
+    breach. Only a sales clock's breach tells the lead's producer, so only a
+    sales clock reads its lead.
+    """
+    big = "bigint" if sql.pg else "integer"
+    when = "timestamp with time zone" if sql.pg else "text"
+    none = f"CAST(NULL AS {big})"
+    text = "CAST(NULL AS text)" if sql.pg else "NULL"
+    order = "warn_at DESC, due_at DESC, id DESC" if warn else "due_at DESC, id DESC"
+    k1 = "warn_at" if warn else "due_at"
+    rows = [
+        # First: its columns fix the UNION's types.
+        f"SELECT * FROM (SELECT 'last' AS what, {none} AS user_id, {none} AS team_id, "
+        f"CAST(0 AS {big}) AS n, id, lead_id, {text} AS kind, "
+        f"CAST({k1} AS {when}) AS k1, CAST(due_at AS {when}) AS k2 "
+        f"FROM claimed ORDER BY {order} LIMIT 1) AS last",
+        f"SELECT 'count', {none}, count(manager), count(*), {none}, {none}, {text}, NULL, NULL "
+        "FROM claimed",
+        f"SELECT 'owner', user_id, {none}, count(*), min(id), min(lead_id), {text}, NULL, NULL "
+        "FROM claimed WHERE user_id IS NOT NULL GROUP BY user_id",
+    ]
+    if not warn:
+        sales = ", ".join(f"'{k.value}'" for k in sorted(SALES_KINDS))
+        rows += [
+            f"SELECT 'manager', manager, team_id, count(*), min(id), min(lead_id), {text}, "
+            "NULL, NULL FROM claimed WHERE manager IS NOT NULL "
+            "AND (user_id IS NULL OR manager <> user_id) GROUP BY manager, team_id",
+            "SELECT 'producer', l.handed_off_by_id, NULL, 1, c.id, c.lead_id, c.kind, NULL, NULL "
+            f"FROM claimed c JOIN {sql.t['lead']} l ON l.id = c.lead_id "
+            f"WHERE c.kind IN ({sales}) AND l.handed_off_by_id IS NOT NULL "
+            "AND (c.user_id IS NULL OR l.handed_off_by_id <> c.user_id)",
+        ]
+    return " UNION ALL ".join(rows)
 
 
 def _claim(
@@ -105,10 +233,16 @@ def _claim(
     now: datetime,
     limit: int,
     warn: bool,
-    after: tuple[Any, int] | None = None,
-) -> tuple[list[_Claimed], tuple[Any, int] | None]:
-    """Mark up to `limit` due clocks breached (or at risk); the clocks this call won,
-    and where in the index (time, id) the next batch starts.
+    after: tuple[Any, ...] | None = None,
+) -> _Batch:
+    """Mark up to `limit` due clocks breached (or at risk) and write their events; whom
+    to tell, and where in the index the next batch starts.
+
+    On PostgreSQL this is one statement: the pick, the UPDATE ... RETURNING,
+    the events' INSERT ... SELECT from what it returned, and the grouped
+    rows, all CTEs, so no clock row comes back to Python. SQLite has no
+    writing CTEs: its UPDATE returns the claimed ids and the same INSERT and
+    grouping read those clocks (a local read there, no round trip).
 
     Each batch starts after the last clock the previous one took: the index
     still holds the entries of the clocks just claimed (until vacuum), and
@@ -118,62 +252,55 @@ def _claim(
     it is that sweep's; one that falls due with an earlier time meanwhile is
     the next tick's.
     """
-    t = sql.t
-    # Only a sales clock's breach tells the lead's producer (`_producers`), so only
-    # a sales clock reads its lead: at 1,000,000 open leads the lookup of every
-    # claimed clock's lead was half the claim (EXPLAIN: 0.15 ms a row, mostly
-    # pages read from disk, 730 ms of 1.47 s for a batch of 5,000 inside clocks).
-    sales = ", ".join(f"'{k.value}'" for k in sorted(SALES_KINDS))
-    returning = (
-        f"RETURNING id, lead_id, user_id, team_id, kind, {'warn_at' if warn else 'due_at'}, "
-        f"CASE WHEN kind IN ({sales}) THEN (SELECT handed_off_by_id FROM {t['lead']} "
-        f"WHERE {t['lead']}.id = lead_id) END"
-    )
-    # The pick is a MATERIALIZED CTE: as a plain IN (subquery) PostgreSQL may
-    # run the LIMITed, SKIP LOCKED pick more than once and claim more rows.
-    at = sql.at(now)
-    column = "warn_at" if warn else "due_at"
-    start = f"AND ({column}, id) > (%s, %s) " if after else ""
-    start_params = list(after) if after else []
-    if warn:
-        pick = (
-            f"SELECT id FROM {t['clock']} WHERE result = '' AND warned_at IS NULL "
-            f"AND warn_at <= %s AND due_at > %s {start}"
-            f"ORDER BY warn_at, id LIMIT %s {sql.lock}"
-        )
-        statement = (
-            f"WITH picked AS MATERIALIZED ({pick}) "
-            f"UPDATE {t['clock']} SET warned_at = %s WHERE id IN (SELECT id FROM picked) "
-            f"AND result = '' AND warned_at IS NULL {returning}, NULL"
-        )
-        params: list[Any] = [at, at, *start_params, limit, at]
-    else:
-        pick = (
-            f"SELECT id FROM {t['clock']} WHERE result = '' AND due_at <= %s {start}"
-            f"ORDER BY due_at, id LIMIT %s {sql.lock}"
-        )
-        # One UPDATE marks the breach and, where the team has a manager, its
-        # escalation: each rewrite of a clock row costs a write to every index.
-        statement = (
-            f"WITH picked AS MATERIALIZED ({pick}) "
-            f"UPDATE {t['clock']} SET result = '{ClockResult.BREACHED.value}', breached_at = %s, "
-            f"escalated_at = CASE WHEN EXISTS (SELECT 1 FROM {t['team']} tm "
-            "WHERE tm.id = team_id AND tm.manager_id IS NOT NULL) THEN %s END "
-            f"WHERE id IN (SELECT id FROM picked) AND result = '' {returning}, escalated_at"
-        )
-        params = [at, *start_params, limit, at, at]
+    pick, update = _claim_sql(sql, warn=warn, after=after is not None)
+    kind = EventKind.SLA_AT_RISK if warn else EventKind.SLA_BREACHED
+    params: dict[str, Any] = {"now": sql.at(now), "limit": limit, "kind": kind.value}
+    if after is not None:
+        params.update(k1=after[0], id=after[-1])
+        if warn:
+            params["k2"] = after[1]
+    claimed = _CLAIMED.format(team=sql.t["team"])
+    told = _told_sql(sql, warn=warn)
     with connection.cursor() as cur:
-        cur.execute(statement, params)
-        rows = cur.fetchall()
-    claimed = [
-        _Claimed(r[0], r[1], r[2], r[3], escalated=r[7] is not None, kind=r[4], producer_id=r[6])
-        for r in rows
-    ]
-    # Where the next batch starts, in the database's own form: SQLite hands back
-    # naive or aware datetimes depending on how a row's time was written.
-    last = max(((_stored_utc(r[5]), r[0]) for r in rows), default=None)
-    start_at = (sql.at(last[0]), last[1]) if last is not None else after
-    return sorted(claimed, key=lambda c: c.id), start_at
+        if sql.pg:
+            cur.execute(
+                f"WITH picked AS MATERIALIZED ({pick}), "
+                f"claimed AS ({update} RETURNING {claimed}), "
+                f"written AS ({_events_sql(sql)}) {told}",
+                params,
+            )
+        else:
+            cur.execute(f"WITH picked AS ({pick}) {update} RETURNING id", params)
+            params["ids"] = json.dumps([r[0] for r in cur.fetchall()])
+            rows = (
+                f"claimed({_CLAIMED_NAMES}) AS (SELECT {claimed} FROM {sql.t['clock']} c "
+                "WHERE c.id IN (SELECT value FROM json_each(%(ids)s)))"
+            )
+            cur.execute(f"WITH {rows} {_events_sql(sql)}", params)
+            cur.execute(f"WITH {rows} {told}", params)
+        found = cur.fetchall()
+    batch = _Batch(after=after)
+    for what, user_id, team_id, n, clock_id, lead_id, clock_kind, k1, k2 in found:
+        if what == "last":
+            position = (
+                (sql.stored(k1), sql.stored(k2), clock_id)
+                if warn
+                else (
+                    sql.stored(k1),
+                    clock_id,
+                )
+            )
+            batch.after = position
+        elif what == "count":
+            batch.claimed, batch.escalated = n, team_id
+        else:
+            group = _Group(user_id, team_id, n, clock_id, lead_id, clock_kind or "")
+            {"owner": batch.owners, "manager": batch.managers, "producer": batch.producers}[
+                what
+            ].append(group)
+    if batch.claimed:
+        _queue_webhooks(sql, kind, now)
+    return batch
 
 
 def _stored_utc(moment: datetime) -> datetime:
@@ -181,148 +308,64 @@ def _stored_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _insert_events(
-    sql: _Sql, kind: str, claimed: list[_Claimed], managers: dict[int, int], now: datetime
-) -> None:
-    """One event per clock in one INSERT ... SELECT; a breach that was escalated names
-    the manager it went to (`to`), so the lead's history says both in one line
-    and the sweep writes one row per breach, not two.
-
-    The rows come from the claimed clocks in hand (as one JSON parameter), not
-    from the clock table again: reading back 5,000 just-updated clocks by id
-    was 170 ms of the 380 ms insert at 1,000,000 open leads (EXPLAIN ANALYZE).
-    """
-    rows = []
-    for c in claimed:
-        data: dict[str, Any] = {"clock": c.kind, "clock_id": c.id}
-        to = managers.get(c.team_id) if c.escalated else None
-        if to is not None:
-            data["to"] = to
-        rows.append({"lead_id": c.lead_id, "data": data})
-    if sql.pg:
-        source = (
-            "SELECT (x.e ->> 'lead_id')::bigint AS lead_id, x.e -> 'data' AS data "
-            "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n"
-        )
-    else:
-        source = (
-            "SELECT json_extract(value, '$.lead_id') AS lead_id, "
-            "json_extract(value, '$.data') AS data FROM json_each(%s) ORDER BY key"
-        )
-    statement = (
-        f"INSERT INTO {sql.t['event']} (lead_id, kind, action, at, actor_id, from_stage, "
-        "to_stage, reason_code_id, data) "
-        f"SELECT r.lead_id, '{kind}', '', %s, NULL, '', '', NULL, r.data FROM ({source}) r"
-    )
-    with connection.cursor() as cur:
-        cur.execute(statement, [sql.at(now), json.dumps(rows)])
-    _queue_webhooks(sql, kind, [c.id for c in claimed], now)
-
-
-def _queue_webhooks(sql: _Sql, kind: str, clock_ids: list[int], now: datetime) -> None:
-    """The webhook messages for the events just written, in SQL too: the events of
-    this kind at this moment on the clocks' leads (a second sweep at the same
-    moment adds no message twice)."""
-    t = sql.t
-    where, param = sql.ids("c", clock_ids)
+def _queue_webhooks(sql: _Sql, kind: str, now: datetime) -> None:
+    """The webhook messages for the events just written, in SQL too: the sweep's events
+    of this kind at this moment (the outbox takes each event once, so a second
+    batch or sweep at the same moment adds no message twice)."""
     webhooks.queue_sql(
         kind=kind,
-        events_where=(
-            f"e.kind = %s AND e.at = %s AND e.lead_id IN "
-            f"(SELECT c.lead_id FROM {t['clock']} c WHERE {where})"
-        ),
-        params=[kind, sql.at(now), param],
+        events_where="e.kind = %s AND e.action = '' AND e.at = %s",
+        params=[kind, sql.at(now)],
         now=now,
     )
 
 
-def _notifications(
-    kind: str, groups: dict[tuple[int, int | None], list[_Claimed]], now: datetime
-) -> list[Notification]:
+def _notifications(kind: str, groups: list[_Group], now: datetime) -> list[Notification]:
     """One notification per recipient (and team, for a manager) and batch: about the
-    lead when there is one clock, a count when there are several.
-
-    A manager whose team misses 300 first contacts in a minute wants one
-    message saying so, not 300; the events on each lead still record every
-    breach. Grouped here from the claimed rows rather than in SQL: a few
-    thousand tuples in memory cost less than reading the clocks again.
-    """
+    lead when there is one clock, a count when there are several."""
     notes = []
-    for (user_id, team_id), clocks in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or 0)):
-        one = clocks[0] if len(clocks) == 1 else None
-        data: dict[str, Any] = {"count": len(clocks)}
-        if team_id is not None:
-            data["team"] = team_id
+    for g in sorted(groups, key=lambda g: (g.user_id, g.team_id or 0)):
+        one = g.count == 1
+        data: dict[str, Any] = {"count": g.count}
+        if g.team_id is not None:
+            data["team"] = g.team_id
         notes.append(
             Note(
-                user_id,
+                g.user_id,
                 kind,
                 data,
-                lead_id=one.lead_id if one else None,
-                clock_id=one.id if one else None,
+                lead_id=g.lead_id if one else None,
+                clock_id=g.clock_id if one else None,
             )
         )
     return write(notes, now=now)
 
 
-def _producers(claimed: list[_Claimed], now: datetime) -> list[Notification]:
+def _producers(groups: list[_Group], now: datetime) -> list[Notification]:
     """Seed 000: a sales SLA missed on a lead an inside rep produced is news for her."""
     notes = [
         Note(
-            c.producer_id,
+            g.user_id,
             NotificationKind.LEAD_EVENT,
             {
-                "summary": f"sales missed the {ClockKind(c.kind).label.lower()} SLA",
+                "summary": f"sales missed the {ClockKind(g.kind).label.lower()} SLA",
                 "actor": "leadloop",
             },
-            lead_id=c.lead_id,
-            clock_id=c.id,
+            lead_id=g.lead_id,
+            clock_id=g.clock_id,
         )
-        for c in claimed
-        if c.kind in SALES_KINDS and c.producer_id is not None and c.producer_id != c.user_id
+        for g in sorted(groups, key=lambda g: g.clock_id)
     ]
     return write(notes, now=now)
 
 
-def _by_owner(claimed: list[_Claimed]) -> dict[tuple[int, int | None], list[_Claimed]]:
-    groups: dict[tuple[int, int | None], list[_Claimed]] = defaultdict(list)
-    for c in claimed:
-        if c.user_id is not None:
-            groups[(c.user_id, None)].append(c)
-    return groups
-
-
-def _managers(claimed: list[_Claimed]) -> dict[int, int]:
-    """The manager of each team a clock was escalated to."""
-    teams = {c.team_id for c in claimed if c.escalated}
-    return dict(
-        Team.objects.filter(pk__in=teams, manager__isnull=False).values_list("pk", "manager_id")
-    )
-
-
-def _by_manager(
-    claimed: list[_Claimed], managers: dict[int, int]
-) -> dict[tuple[int, int | None], list[_Claimed]]:
-    """Escalations go to each team's manager, unless the clock was her own."""
-    groups: dict[tuple[int, int | None], list[_Claimed]] = defaultdict(list)
-    for c in claimed:
-        manager = managers.get(c.team_id) if c.escalated else None
-        if manager is not None and manager != c.user_id:
-            groups[(manager, c.team_id)].append(c)
-    return groups
-
-
-def _record(sql: _Sql, claimed: list[_Claimed], now: datetime, *, warn: bool) -> int:
-    """The events and notifications of the clocks one batch won; how many notifications."""
+def _record(batch: _Batch, now: datetime, *, warn: bool) -> int:
+    """The notifications of the clocks one batch won; how many."""
     if warn:
-        _insert_events(sql, EventKind.SLA_AT_RISK, claimed, {}, now)
-        told = _notifications(NotificationKind.SLA_AT_RISK, _by_owner(claimed), now)
-        return len(told)
-    managers = _managers(claimed)
-    _insert_events(sql, EventKind.SLA_BREACHED, claimed, managers, now)
-    told = _notifications(NotificationKind.SLA_BREACHED, _by_owner(claimed), now)
-    told += _notifications(NotificationKind.ESCALATION, _by_manager(claimed, managers), now)
-    told += _producers(claimed, now)
+        return len(_notifications(NotificationKind.SLA_AT_RISK, batch.owners, now))
+    told = _notifications(NotificationKind.SLA_BREACHED, batch.owners, now)
+    told += _notifications(NotificationKind.ESCALATION, batch.managers, now)
+    told += _producers(batch.producers, now)
     return len(told)
 
 
@@ -334,19 +377,20 @@ def sla_sweep(*, now: datetime, batch_size: int = BATCH_SIZE) -> SweepResult:
     sql = _Sql()
     result = SweepResult()
     for warn in (False, True):
-        after: tuple[Any, int] | None = None
+        after: tuple[Any, ...] | None = None
         while True:
             with transaction.atomic():
-                claimed, after = _claim(sql, now=now, limit=batch_size, warn=warn, after=after)
-                if claimed:
+                batch = _claim(sql, now=now, limit=batch_size, warn=warn, after=after)
+                after = batch.after
+                if batch.claimed:
                     result.batches += 1
                     if warn:
-                        result.warned += len(claimed)
+                        result.warned += batch.claimed
                     else:
-                        result.breached += len(claimed)
-                        result.escalated += sum(c.escalated for c in claimed)
-                    result.notifications += _record(sql, claimed, now, warn=warn)
-            if len(claimed) < batch_size:
+                        result.breached += batch.claimed
+                        result.escalated += batch.escalated
+                    result.notifications += _record(batch, now, warn=warn)
+            if batch.claimed < batch_size:
                 break
     if result.breached or result.warned:
         log.info("sla sweep", extra={"now": now.isoformat(), **result.as_dict()})

@@ -65,10 +65,12 @@ class SlaClock(models.Model):
             # among the many clocks due at the same instant (a night's leads all fall
             # due when the office opens).
             models.Index(fields=["due_at", "id"], condition=RUNNING, name="clock_running_due_id"),
+            # The due time second: a clock already past due fails the warning scan's
+            # `due_at > now` inside the index, without a visit to its row.
             models.Index(
-                fields=["warn_at", "id"],
+                fields=["warn_at", "due_at", "id"],
                 condition=RUNNING & Q(warned_at__isnull=True),
-                name="clock_running_warn_id",
+                name="clock_running_warn_due",
             ),
             # Queues and lead pages: a lead's clocks (a handful per lead). With the
             # columns the SLA report counts, so its join of every clock in the window

@@ -19,7 +19,7 @@ from leadloop.notifications.choices import EmailState, NotificationKind
 from leadloop.notifications.models import Notification
 from leadloop.sla.choices import ClockKind, ClockResult
 from leadloop.sla.models import SlaClock
-from leadloop.testing import NOW, World, make_lead
+from leadloop.testing import NOW, World, hand_off, make_lead
 
 
 def first_contact(lead: Lead) -> SlaClock:
@@ -189,3 +189,31 @@ def test_many_breaches_make_one_notification_per_person(world: World) -> None:
     breaches = events(EventKind.SLA_BREACHED)
     assert sorted(e.lead_id for e in breaches) == sorted(lead.pk for lead in leads)
     assert {e.data["to"] for e in breaches} == {world.a.tele_manager.pk}
+
+
+def test_a_missed_sales_sla_tells_the_inside_rep_who_produced_the_lead(world: World) -> None:
+    lead = hand_off(world, make_lead(world.a, owner=world.a.inside))
+    accept = SlaClock.objects.get(lead=lead, kind=ClockKind.ACCEPT, stopped_at__isnull=True)
+    sla_sweep(now=accept.due_at)
+    [told] = Notification.objects.filter(kind=NotificationKind.LEAD_EVENT, clock=accept)
+    assert told.user_id == world.a.inside.pk and told.lead_id == lead.pk
+    assert told.data == {
+        "summary": "sales missed the sales accepts or rejects SLA",
+        "actor": "leadloop",
+    }
+    # The sales rep who owes it hears of her breach; the producer is not told twice.
+    assert sla_sweep(now=accept.due_at + timedelta(hours=1)).notifications == 0
+    assert Notification.objects.filter(kind=NotificationKind.LEAD_EVENT, clock=accept).count() == 1
+
+
+def test_many_at_risk_clocks_are_warned_in_batches_each_once(world: World) -> None:
+    leads = [make_lead(world.a, owner=world.a.inside) for _ in range(5)]
+    clocks = [first_contact(lead) for lead in leads]
+    now = max(c.warn_at for c in clocks)
+    assert now < min(c.due_at for c in clocks)
+    result = sla_sweep(now=now, batch_size=2)
+    assert result.warned == 5 and result.batches == 3 and result.breached == 0
+    assert sla_sweep(now=now, batch_size=2).warned == 0
+    assert sorted(e.lead_id for e in events(EventKind.SLA_AT_RISK)) == sorted(
+        lead.pk for lead in leads
+    )

@@ -89,8 +89,8 @@ def test_a_sweep_committing_while_a_transition_waits_does_not_deadlock(tworld: W
         try:
             with transaction.atomic():
                 sql = sla_sweep._Sql()
-                won, _ = sla_sweep._claim(sql, now=now, limit=10, warn=False)
-                sla_sweep._record(sql, won, now, warn=False)
+                batch = sla_sweep._claim(sql, now=now, limit=10, warn=False)
+                sla_sweep._record(batch, now, warn=False)
                 claimed.set()
                 time.sleep(1.0)  # the transition is now waiting for these clocks
         except BaseException as exc:  # pragma: no cover - reported below
