@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0005_token_expiry_and_read_only'),
         ('leads', '0013_report_indexes'),
-        ('sla', '0003_sweep_keyset_indexes'),
+        ('sla', '0004_warn_index_with_due'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
