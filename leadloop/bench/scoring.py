@@ -24,11 +24,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
+from leadloop.bench.copies import copy_leads
 from leadloop.bench.measures import latency_summary, peak_rss_mb
-from leadloop.bench.sweep import _series
 from leadloop.campaigns.models import Campaign
 from leadloop.leads import states
-from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
 from leadloop.lifecycle import scoring as scoring_actions
 from leadloop.lifecycle.intake import create_lead
@@ -151,50 +150,24 @@ def _model(now: Any) -> ScoringModel:
 
 
 def _add_open_leads(count: int, now: Any) -> int:
-    """`count` working leads copied from the seeded leads in turn, in one INSERT."""
-    seeded = Lead.objects.count()
-    if not seeded:
-        raise ImproperlyConfigured("the scoring bench needs seeded leads")
-    quote = connection.ops.quote_name
-    table = quote(Lead._meta.db_table)
-    first_id = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    made = {
-        "id": f"{first_id - 1} + g.n",
-        "email": (
-            "CASE WHEN g.n %% 4 = 0 THEN 'r' || g.n || '@gmail.com' "
-            "ELSE 'r' || g.n || '@co' || (g.n %% 97) || '.example' END"
-        ),
-        "email_key": "'r' || g.n || '@rescore.example'",
-        "phone_key": "''",
-        "person_key": "'rescore|' || g.n",
-        "stage": f"'{Stage.WORKING.value}'",
-        "closed_at": "NULL",
-        "sales_rep_id": "NULL",
-        "handed_off_by_id": "NULL",
-        "duplicate_of_id": "NULL",
-        "reason_code_id": "NULL",
-        "dials": "g.n %% 7",
-        "connects": "g.n %% 3",
-        "last_activity_at": "CASE WHEN g.n %% 5 = 0 THEN NULL ELSE %(last)s END",
-        "version": "1",
-    }
-    names = [str(f.column) for f in Lead._meta.concrete_fields]
-    columns = ", ".join(quote(c) for c in names)
-    values = ", ".join(made.get(c, f"t.{quote(c)}") for c in names)
+    """`count` working leads copied from the seeded leads in turn, in one INSERT; their
+    mail domains, dials and connects vary so the model's engagement points differ."""
+    copy_leads(
+        count=count,
+        label="rescore",
+        columns={
+            "email": (
+                "CASE WHEN g.n %% 4 = 0 THEN 'r' || g.n || '@gmail.com' "
+                "ELSE 'r' || g.n || '@co' || (g.n %% 97) || '.example' END"
+            ),
+            "email_key": "'r' || g.n || '@rescore.example'",
+            "dials": "g.n %% 7",
+            "connects": "g.n %% 3",
+            "last_activity_at": "CASE WHEN g.n %% 5 = 0 THEN NULL ELSE %(last)s END",
+        },
+        params={"last": now - timedelta(days=9)},
+    )
     with connection.cursor() as cur:
-        # Column names come from the model; the values are parameters or constants.
-        cur.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {values} FROM "  # noqa: S608
-            f"(SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS rn FROM {table}) s "
-            f"JOIN {table} t ON t.id = s.id JOIN {_series()} ON s.rn = g.n %% %(seeded)s",
-            {"count": count, "seeded": seeded, "last": now - timedelta(days=9)},
-        )
-        if connection.vendor == "postgresql":
-            cur.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM "  # noqa: S608
-                f"{table}))",
-                [Lead._meta.db_table],
-            )
         cur.execute("ANALYZE")
     return count
 

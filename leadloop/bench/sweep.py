@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from leadloop.bench.copies import add_running_clocks, copy_leads, series, stored
+from leadloop.bench.copies import add_running_clocks, copy_leads, stored
 from leadloop.bench.measures import peak_rss_mb
 from leadloop.leads.choices import Stage
 from leadloop.leads.models import Lead
@@ -34,10 +34,6 @@ DUE_EVERY = 100  # one lead in a hundred has a clock past due
 
 class _Rollback(Exception):
     pass
-
-
-# Rescoring's bench (leadloop.bench.scoring) still imports the series by this name.
-_series = series
 
 
 def add_open_leads(*, count: int, now: datetime) -> dict[str, int]:
