@@ -76,26 +76,33 @@ def rescore_open(
     with transaction.atomic():
         if connection.vendor != "postgresql":
             return _rescore_open(model, actor=actor, now=now, progress=progress)
-        jit = _set_jit("off")
+        before = _set(_RESCORING_SETTINGS)
         try:
             return _rescore_open(model, actor=actor, now=now, progress=progress)
         finally:
-            _set_jit(jit)
+            _set(before)
 
 
-def _set_jit(value: str) -> str:
-    """Set JIT compilation for the rest of the transaction; the setting it had.
+# PostgreSQL settings for the rescoring's own transaction (set back after it).
+# JIT off: each chunk's statement costs far above `jit_above_cost`, so PostgreSQL
+# compiled its ~140 expressions anew for every chunk: 2.8-3.7 s of a
+# 100,000-lead chunk (EXPLAIN's JIT timing; computing that chunk's scores took
+# 9.9 s with JIT, 6.0 s without). Whole runs at 1,045,971 open leads on a machine
+# at load 6-9 were too noisy to show it (without: 193 and 176 s; with: 209 and
+# 161 s; the raw UPDATE 140 and 156 s). work_mem as the reports have it: with
+# the server's 4 MB, sorting a chunk's ~75,000 tier-change events spilled
+# ~10 MB to disk per chunk.
+_RESCORING_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 
-    Off while rescoring: each chunk's statement costs far above `jit_above_cost`,
-    so PostgreSQL compiled its ~140 expressions anew for every chunk: 2.8-3.7 s of
-    a 100,000-lead chunk (EXPLAIN's JIT timing; computing that chunk's scores took
-    9.9 s with JIT, 6.0 s without). Whole runs at 1,045,971 open leads on a machine
-    at load 6-9 were too noisy to show it (without: 193 and 176 s; with: 209 and
-    161 s; the raw UPDATE 140 and 156 s)."""
+
+def _set(values: Mapping[str, str]) -> dict[str, str]:
+    """Set these for the rest of the transaction; the values they had."""
+    before = {}
     with connection.cursor() as cur:
-        cur.execute("SELECT current_setting('jit')")
-        before = str(cur.fetchone()[0])
-        cur.execute("SELECT set_config('jit', %s, true)", [value])
+        for name, value in values.items():
+            cur.execute("SELECT current_setting(%s)", [name])
+            before[name] = str(cur.fetchone()[0])
+            cur.execute("SELECT set_config(%s, %s, true)", [name, value])
     return before
 
 

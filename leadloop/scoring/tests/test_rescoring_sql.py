@@ -271,26 +271,27 @@ def test_an_interrupted_rescoring_leaves_every_lead_as_it_was(
     assert not LeadEvent.objects.filter(kind=EventKind.SCORE_CHANGED).exists()
 
 
-def test_rescoring_compiles_nothing_just_in_time_and_gives_the_setting_back(
+def test_rescoring_compiles_nothing_just_in_time_sorts_in_memory_and_gives_the_settings_back(
     world: World,
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("JIT is PostgreSQL's")
+    shown = "SELECT current_setting('jit'), current_setting('work_mem')"
     _varied_leads(world)
     seen: list[str] = []
 
     def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         if sql.startswith("WITH s ("):
-            context["cursor"].execute("SELECT current_setting('jit')")
-            seen.append(context["cursor"].fetchone()[0])
+            context["cursor"].execute(shown)
+            seen.append(context["cursor"].fetchone())
         return execute(sql, params, many, context)
 
     with connection.cursor() as cur:
-        cur.execute("SELECT current_setting('jit')")
-        before = cur.fetchone()[0]
+        cur.execute(shown)
+        before = cur.fetchone()
     with connection.execute_wrapper(watch):
         rescoring.rescore_open(_model(1, SPEC), actor=None, now=NOW)
     with connection.cursor() as cur:
-        cur.execute("SELECT current_setting('jit')")
-        after = cur.fetchone()[0]
-    assert seen == ["off"] and after == before
+        cur.execute(shown)
+        after = cur.fetchone()
+    assert set(seen) == {("off", "64MB")} and after == before
