@@ -26,6 +26,9 @@ class Receiver:
     requests: list[dict[str, Any]] = field(default_factory=list)
     accepted: dict[str, Any] = field(default_factory=dict)  # webhook-id -> body, dedup'd
     bad_signatures: int = 0
+    # Requests whose sender went away before the whole body arrived (a sender
+    # killed mid-write); a real server drops them unanswered, and so does this one.
+    broken: int = 0
     port: int = 0
     # Seconds to wait before answering each request (a slow receiver).
     delay: float = 0.0
@@ -60,6 +63,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length)
+        if len(body) < length:
+            with self.receiver.lock:
+                self.receiver.broken += 1
+            self.close_connection = True
+            return
         headers = {k.lower(): v for k, v in self.headers.items()}
         status = self.receiver.handle(headers, body)
         payload = self.receiver.body_out or json.dumps({"status": status}).encode()
