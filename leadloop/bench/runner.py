@@ -272,6 +272,9 @@ def gunicorn(env: dict[str, str], *, workers: int, log_path: Path) -> Iterator[S
         "-m",
         "gunicorn",
         "config.wsgi:application",
+        # The production settings (README): the same hooks as a deployment.
+        "--config",
+        str(Path(settings.BASE_DIR) / "config" / "gunicorn_conf.py"),
         "--workers",
         str(workers),
         "--bind",

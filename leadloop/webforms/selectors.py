@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from leadloop.accounts.choices import Role
@@ -12,6 +14,8 @@ from leadloop.accounts.selectors import has_role
 from leadloop.campaigns.models import Campaign
 from leadloop.campaigns.selectors import overridable_campaign_ids
 from leadloop.leads.selectors import visible_leads
+from leadloop.lib.prepared import prepared
+from leadloop.lib.rows import RowLoader
 from leadloop.webforms.choices import REJECTION_COLUMNS, Rejection
 from leadloop.webforms.models import Form, Submission
 from leadloop.webforms.rules import conversion
@@ -54,13 +58,47 @@ def manageable_forms(user: User) -> QuerySet[Form]:
     return qs if allowed is None else qs.filter(campaign_id__in=allowed)
 
 
-def form_by_key(key: str) -> Form | None:
-    """The form a public key opens: active, of an active campaign; otherwise None."""
-    return (
-        Form.objects.select_related("campaign")
-        .filter(key=key, is_active=True, campaign__is_active=True)
-        .first()
+@cache
+def _form_read(vendor: str) -> tuple[str, RowLoader[Form], RowLoader[Campaign]]:
+    """`form_by_key`'s statement and its row loaders, built once per process.
+
+    Every public request to a form starts with this lookup. Through the ORM
+    (select_related, the default ordering, `first()`) Django compiled the same
+    query again each time. Measured in-process on PostgreSQL (the shared
+    2-core machine, 10 alternating rounds of 200 lookups): the ORM's lookup
+    took 0.99-1.11 ms of CPU a call (2.7 ms wall at best), this statement,
+    prepared once per session (`lib.prepared`) like the API's token lookup,
+    0.17-0.20 ms of CPU (0.69 ms wall at best).
+    """
+    del vendor  # the cache key: quoting and converters are the vendor's
+    form, campaign = RowLoader(Form, "f", connection), RowLoader(Campaign, "c", connection)
+    qn = connection.ops.quote_name
+    active = qn("is_active")
+    sql = (
+        # Names from the models' _meta; the key is a parameter. A key is unique.
+        f"SELECT {', '.join(form.columns + campaign.columns)} "  # noqa: S608
+        f"FROM {qn(Form._meta.db_table)} f "
+        f"JOIN {qn(Campaign._meta.db_table)} c ON c.{qn('id')} = f.{qn('campaign_id')} "
+        f"WHERE f.{qn('key')} = %s AND f.{active} AND c.{active}"
     )
+    return sql, form, campaign
+
+
+def form_by_key(key: str) -> Form | None:
+    """The form a public key opens (with its campaign): active, of an active campaign;
+    otherwise None."""
+    sql, form_loader, campaign_loader = _form_read(connection.vendor)
+    with connection.cursor() as cur:
+        cur.execute(prepared(connection, "leadloop_form_by_key", sql), [key])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    split = len(form_loader.columns)
+    form = form_loader.build(row[:split], connection)
+    campaign = campaign_loader.build(row[split:], connection)
+    assert form is not None and campaign is not None  # an inner join of non-null ids
+    form.campaign = campaign
+    return form
 
 
 @dataclass(frozen=True)

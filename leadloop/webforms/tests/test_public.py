@@ -12,12 +12,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from leadloop.campaigns.models import Campaign
 from leadloop.leads.models import Lead
 from leadloop.sla.models import SlaClock
 from leadloop.testing import NOW, World, make_lead
 from leadloop.web.webforms import public
 from leadloop.webforms.models import Form, Submission
-from leadloop.webforms.selectors import stats
+from leadloop.webforms.selectors import form_by_key, stats
 from leadloop.webforms.services import update_form
 from leadloop.webforms.stamps import make_stamp
 from leadloop.webforms.tests.conftest import make_form
@@ -210,6 +211,41 @@ def test_paused_and_unknown_keys_answer_404(world: World, form: Form) -> None:
         assert client.get(path).status_code == 404, path
     assert client.post(f"/f/{form.key}", stamped(form, person())).status_code == 404
     assert not Lead.objects.exists()
+
+
+def test_a_paused_campaigns_forms_answer_404(world: World, form: Form) -> None:
+    Campaign.objects.filter(pk=form.campaign_id).update(is_active=False)
+    assert form_by_key(form.key) is None
+    assert Client().post(f"/f/{form.key}", stamped(form, person())).status_code == 404
+    assert not Lead.objects.exists()
+
+
+def test_the_form_comes_with_its_campaign_in_one_query(
+    world: World, form: Form, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        found = form_by_key(form.key)
+        assert found is not None
+        assert found.campaign.name == world.a.campaign.name
+    assert (found.pk, found.key, found.fields) == (form.pk, form.key, form.fields)
+    assert found.allowed_origins == [ORIGIN] and found.created_at == NOW
+
+
+def test_a_submission_runs_a_pinned_number_of_queries(
+    form: Form, django_assert_num_queries: Any
+) -> None:
+    # The form and its campaign (one statement); the intake's (its campaign,
+    # policy and model with the person's locks, the identity match, the rep
+    # picked, the lead, clocks and events inserts); the submission's row; the
+    # transaction (a savepoint inside the test's).
+    client = Client()
+    assert post_json(client, form, stamped(form, person(1))).status_code == 200
+    with django_assert_num_queries(10):
+        response = post_json(client, form, stamped(form, person(2)))
+    assert response.status_code == 200
+    row = Submission.objects.get(lead__email="ada2@engines.example")
+    assert (row.form_id, row.form_name, row.created_lead) == (form.pk, form.name, True)
+    assert row.consent_text == form.consent_text and row.consented_at == row.submitted_at
 
 
 def test_a_filled_honeypot_answers_like_success_and_creates_nothing(form: Form) -> None:
