@@ -75,8 +75,8 @@ ENGAGEMENT = (
 )
 
 
-# Connections rescoring at once on PostgreSQL (committed chunks). Writing a
-# chunk's leads is most of its time and one connection keeps one core busy.
+# Connections rescoring at once on PostgreSQL (committed chunks): a statement
+# runs on one core, and writing a chunk's leads is most of its time.
 WORKERS = 2
 
 
@@ -288,8 +288,7 @@ def _chunk(
     if plan.pg:
         count, moved, events_where = _write_in_one(chunk, bounds, model, actor, at)
     else:
-        json_object = "json_object"
-        count, moved, events_where = _write_staged(chunk, bounds, model, actor, at, json_object)
+        count, moved, events_where = _write_staged(chunk, bounds, model, actor, at, "json_object")
     if moved:
         # The chunk's leads too: another connection's chunk writes events of the same
         # kind and time whose ids may lie between this chunk's.
