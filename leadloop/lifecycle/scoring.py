@@ -6,7 +6,10 @@ and rescored when it acts (an activity, a re-submission: its engagement
 part). Applying a model retires the active one and rescores every open
 lead in SQL (`lifecycle.rescoring`: the same points, a few statements per
 100,000 leads); a lead whose tier changes gets a `score_changed` event, and
-the model gets one `applied` event for the whole rescoring.
+the model gets one `applied` event for the whole rescoring. On PostgreSQL,
+outside a caller's transaction, the chunks commit one by one on two
+connections and the `applied` event comes last: an active model without it
+is a stopped apply, which applying the model again finishes.
 """
 
 from __future__ import annotations
