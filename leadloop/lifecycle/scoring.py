@@ -6,18 +6,22 @@ and rescored when it acts (an activity, a re-submission: its engagement
 part). Applying a model retires the active one and rescores every open
 lead in SQL (`lifecycle.rescoring`: the same points, a few statements per
 100,000 leads); a lead whose tier changes gets a `score_changed` event, and
-the model gets one `applied` event for the whole rescoring.
+the model gets one `applied` event for the whole rescoring. On PostgreSQL,
+outside a caller's transaction, the chunks commit one by one on two
+connections and the `applied` event comes last: an active model without it
+is a stopped apply, which applying the model again finishes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 
 from leadloop.accounts.models import User
@@ -27,7 +31,7 @@ from leadloop.leads.models import Lead, LeadEvent
 from leadloop.lib.errors import Conflict
 from leadloop.lib.times import utc
 from leadloop.lifecycle import events
-from leadloop.lifecycle.rescoring import rescore_open
+from leadloop.lifecycle.rescoring import rescore_open, rescore_open_committed
 from leadloop.scoring import rules, selectors, tuning
 from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
 from leadloop.scoring.models import ModelEvent, ScoringModel, TuningRun
@@ -205,52 +209,109 @@ def apply_model(
     now: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> Applied:
-    """Make a proposal the active model and rescore every open lead with it."""
+    """Make a proposal the active model and rescore every open lead with it.
+
+    Inside a transaction the caller owns (or on SQLite), all in it. Otherwise,
+    on PostgreSQL, the model is made active first and the leads are rescored in
+    committed chunks on two connections (`rescoring.rescore_open_committed`);
+    the `applied` event follows the last chunk. Applying an active model whose
+    rescoring stopped before that finishes it."""
     now = utc(now, "now")
     model_id = model if isinstance(model, int) else model.pk
-    with transaction.atomic():
-        locked = ScoringModel.objects.select_for_update().filter(pk=model_id).first()
-        if locked is None:
-            raise ScoringModel.DoesNotExist(f"no scoring model {model_id}")
-        if locked.status != ModelStatus.PROPOSAL:
-            raise ModelNotApplicable(
-                f"model v{locked.version} is {locked.get_status_display().lower()}, not a "
-                "proposal: it was applied already"
-            )
-        current = ScoringModel.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
-        if current is not None and current.version > locked.version:
-            raise ModelNotApplicable(
-                f"model v{locked.version} is older than the active v{current.version}; "
-                "tune again to propose from the latest outcomes"
-            )
-        if current is not None:
-            current.status = ModelStatus.RETIRED
-            current.retired_at = now
-            current.save(update_fields=["status", "retired_at"])
-            ModelEvent.objects.create(
-                scoring_model=current,
-                kind=ModelEventKind.RETIRED,
-                at=now,
-                actor=actor,
-                data={"by": locked.version},
-            )
-        locked.status = ModelStatus.ACTIVE
-        locked.applied_at = now
-        locked.applied_by = actor
-        locked.save(update_fields=["status", "applied_at", "applied_by"])
-        rescored, changes = rescore_open(locked, actor=actor, now=now, progress=progress)
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        with transaction.atomic():
+            locked, replaced = _activate(model_id, actor=actor, now=now)
+            rescored, changes = rescore_open(locked, actor=actor, now=now, progress=progress)
+            _applied(locked, replaced, rescored, changes, actor=actor, now=now)
+        return Applied(locked, rescored, changes)
+    with _applying(model_id):
+        with transaction.atomic():
+            locked, replaced = _activate(model_id, actor=actor, now=now)
+        rescored, changes = rescore_open_committed(locked, actor=actor, now=now, progress=progress)
+        with transaction.atomic():
+            _applied(locked, replaced, rescored, changes, actor=actor, now=now)
+    return Applied(locked, rescored, changes)
+
+
+# Key of the advisory locks (with the model's id) held while a model is applied.
+_APPLY_LOCK = 0x5C0E
+
+
+@contextmanager
+def _applying(model_id: int) -> Iterator[None]:
+    """One apply of a model at a time (a session lock: its chunks commit under it)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [_APPLY_LOCK, model_id])
+        if not cur.fetchone()[0]:
+            raise ModelNotApplicable(f"model {model_id} is being applied right now")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", [_APPLY_LOCK, model_id])
+
+
+def _activate(
+    model_id: int, *, actor: User | None, now: datetime
+) -> tuple[ScoringModel, int | None]:
+    """Lock the model and make it the active one, retiring the active one; the version
+    it replaced. An active model whose rescoring stopped is taken as it is, to finish."""
+    locked = ScoringModel.objects.select_for_update().filter(pk=model_id).first()
+    if locked is None:
+        raise ScoringModel.DoesNotExist(f"no scoring model {model_id}")
+    if selectors.unfinished(locked):
+        retired = (
+            ModelEvent.objects.filter(kind=ModelEventKind.RETIRED, data__by=locked.version)
+            .select_related("scoring_model")
+            .first()
+        )
+        return locked, retired.scoring_model.version if retired is not None else None
+    if locked.status != ModelStatus.PROPOSAL:
+        raise ModelNotApplicable(
+            f"model v{locked.version} is {locked.get_status_display().lower()}, not a "
+            "proposal: it was applied already"
+        )
+    current = ScoringModel.objects.select_for_update().filter(status=ModelStatus.ACTIVE).first()
+    if current is not None and current.version > locked.version:
+        raise ModelNotApplicable(
+            f"model v{locked.version} is older than the active v{current.version}; "
+            "tune again to propose from the latest outcomes"
+        )
+    if current is not None:
+        current.status = ModelStatus.RETIRED
+        current.retired_at = now
+        current.save(update_fields=["status", "retired_at"])
         ModelEvent.objects.create(
-            scoring_model=locked,
-            kind=ModelEventKind.APPLIED,
+            scoring_model=current,
+            kind=ModelEventKind.RETIRED,
             at=now,
             actor=actor,
-            data={
-                "rescored": rescored,
-                "tier_changes": changes,
-                "replaced": current.version if current is not None else None,
-            },
+            data={"by": locked.version},
         )
-    return Applied(locked, rescored, changes)
+    locked.status = ModelStatus.ACTIVE
+    locked.applied_at = now
+    locked.applied_by = actor
+    locked.save(update_fields=["status", "applied_at", "applied_by"])
+    return locked, current.version if current is not None else None
+
+
+def _applied(
+    model: ScoringModel,
+    replaced: int | None,
+    rescored: int,
+    changes: int,
+    *,
+    actor: User | None,
+    now: datetime,
+) -> None:
+    """The model's one `applied` event. A run that finished a stopped one counts the
+    leads it rescored itself; the stopped run's chunks are in their leads already."""
+    data: dict[str, Any] = {"rescored": rescored, "tier_changes": changes, "replaced": replaced}
+    if model.applied_at is not None and model.applied_at != now:
+        data["finished_stopped_apply_of"] = model.applied_at.isoformat()
+    ModelEvent.objects.create(
+        scoring_model=model, kind=ModelEventKind.APPLIED, at=now, actor=actor, data=data
+    )
 
 
 # -- tuning in the worker -----------------------------------------------------

@@ -13,7 +13,7 @@ from leadloop.leads import states
 from leadloop.leads.choices import Action, Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.scoring import rules
-from leadloop.scoring.choices import ModelStatus, Target
+from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
 from leadloop.scoring.models import ModelEvent, ScoringModel
 from leadloop.scoring.tuning import History, column_of
 
@@ -38,6 +38,23 @@ SALES_OUTCOMES = (Stage.WON, Stage.LOST, Stage.DISQUALIFIED_BY_SALES)
 
 def active_model() -> ScoringModel | None:
     return ScoringModel.objects.filter(status=ModelStatus.ACTIVE).first()
+
+
+def unfinished(model: ScoringModel) -> bool:
+    """An active model whose rescoring has not written its `applied` event: still
+    running, or stopped (applying the model again finishes it)."""
+    return (
+        model.status == ModelStatus.ACTIVE
+        and not ModelEvent.objects.filter(scoring_model=model, kind=ModelEventKind.APPLIED).exists()
+    )
+
+
+def rescoring_progress(model: ScoringModel) -> tuple[int, int] | None:
+    """(open leads on the model, open leads) while its rescoring is unfinished, else None."""
+    if not unfinished(model):
+        return None
+    open_leads = Lead.objects.filter(stage__in=sorted(states.OPEN_STAGES))
+    return open_leads.filter(score_model=model.version).count(), open_leads.count()
 
 
 def models() -> QuerySet[ScoringModel]:

@@ -155,6 +155,7 @@ def scoring_page(request: HttpRequest) -> HttpResponse:
         "models": models,
         "active": active,
         "active_points": selectors.points_table(active.spec) if active else [],
+        "rescoring": selectors.rescoring_progress(active) if active else None,
         "chosen": chosen,
         "figures": _figures(chosen)[0] if chosen is not None and bt else None,
         "values": bt.get("values", []),

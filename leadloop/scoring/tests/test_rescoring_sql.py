@@ -249,16 +249,17 @@ def test_each_tier_change_of_a_rescoring_is_one_webhook_message(
     assert all(d.event.data.get("model") == 1 for d in sent)
 
 
-def test_an_interrupted_rescoring_leaves_every_lead_as_it_was(
+def test_an_interrupted_rescoring_in_one_transaction_leaves_every_lead_as_it_was(
     world: World, monkeypatch: Any
 ) -> None:
+    """Inside a transaction (the tests', a caller's) applying is all or nothing."""
     monkeypatch.setattr(rescoring, "CHUNK", 3)
     leads = _varied_leads(world)
     calls: list[str] = []
 
     def queue_then_fail(**kwargs: Any) -> int:
         calls.append(kwargs["kind"])
-        if len(calls) == 2:
+        if len(calls) % 2 == 0:
             raise RuntimeError("the worker stopped")
         return 0
 
@@ -268,6 +269,14 @@ def test_an_interrupted_rescoring_leaves_every_lead_as_it_was(
     # The first chunk was written before the second failed: rolled back with it.
     assert len(calls) == 2
     assert not Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=1).exists()
+    assert not LeadEvent.objects.filter(kind=EventKind.SCORE_CHANGED).exists()
+    # The whole apply too: the proposal is still one.
+    proposal = _model(2, SPEC)
+    with pytest.raises(RuntimeError):
+        scoring.apply_model(proposal, actor=None, now=NOW)
+    assert len(calls) == 4
+    assert ScoringModel.objects.get(pk=proposal.pk).status == ModelStatus.PROPOSAL
+    assert not Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=2).exists()
     assert not LeadEvent.objects.filter(kind=EventKind.SCORE_CHANGED).exists()
 
 
