@@ -17,7 +17,8 @@ afterwards and the seeded leads' scores given back: the later parts see the seed
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -190,7 +191,7 @@ def _undo(mark: Mapping[str, Any], model: ScoringModel) -> None:
     """Delete what the part added (past the mark) and give the seeded leads their scores."""
     t_lead = Lead._meta.db_table
     columns = ", ".join(f"{c} = k.{c}" for c in SCORE_COLUMNS)
-    with transaction.atomic():
+    with _lead_references_indexed(), transaction.atomic():
         DeliveryAttempt.objects.filter(pk__gt=mark["attempt"]).delete()
         Delivery.objects.filter(pk__gt=mark["delivery"])._raw_delete(Delivery.objects.db)
         LeadEvent.objects.filter(pk__gt=mark["event"])._raw_delete(LeadEvent.objects.db)
@@ -198,7 +199,9 @@ def _undo(mark: Mapping[str, Any], model: ScoringModel) -> None:
         with connection.cursor() as cur:
             cur.execute(
                 f"UPDATE {t_lead} SET {columns} FROM {SCORES} k "  # noqa: S608
-                f"WHERE {t_lead}.id = k.id"
+                # Only the rows the apply rescored (the closed leads it left alone).
+                f"WHERE {t_lead}.id = k.id "
+                f"AND {t_lead}.score_model IS DISTINCT FROM k.score_model"
             )
             cur.execute(f"DROP TABLE {SCORES}")
         ModelEvent.objects.filter(pk__gt=mark["model_event"]).delete()
@@ -210,6 +213,37 @@ def _undo(mark: Mapping[str, Any], model: ScoringModel) -> None:
             )
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
+
+
+@contextmanager
+def _lead_references_indexed() -> Iterator[None]:
+    """Temporary indexes on the columns referencing a lead that have none of their own.
+
+    leadloop never deletes a lead, so two references go without an index to
+    save every write one (an import's rows, a webhook message). Deleting the
+    added leads makes the database check each reference to each deleted lead:
+    without an index that is a scan of the referencing table per lead, and the
+    100,000-lead bench waited over ten minutes on its COMMIT. Dropped after.
+    """
+    made: list[str] = []
+    with connection.cursor() as cur:
+        for rel in Lead._meta.related_objects:
+            model = rel.related_model
+            if not getattr(rel.field, "concrete", False) or isinstance(model, str):
+                continue
+            table, column = model._meta.db_table, str(rel.field.column)
+            found = connection.introspection.get_constraints(cur, table).values()
+            if any(c["index"] and c["columns"][:1] == [column] for c in found):
+                continue
+            name = f"bench_tmp_{table}_{column}"[:60]
+            cur.execute(f"CREATE INDEX {name} ON {table} ({column})")
+            made.append(name)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            for name in made:
+                cur.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def _model(now: Any) -> ScoringModel:
