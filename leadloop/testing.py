@@ -207,5 +207,5 @@ def log_in(context: Any, username: str) -> Any:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    page.wait_for_url(lambda url: "/login/" not in url)  # "**/" matched /login/ too
     return page

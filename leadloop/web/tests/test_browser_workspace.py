@@ -74,6 +74,7 @@ def test_inside_rep_works_the_queue_and_hands_off(world: World, browser_context:
         browser_context.browser.new_context(base_url=page.url.split("/leads/")[0]),
         world.a.sales_rep.username,
     )
-    assert "Urgent" in sales.content()
+    sales.wait_for_selector("text=Urgent")
     sales.click("text=Urgent")
-    assert "Globex wants routing by Q1" in sales.content()
+    sales.wait_for_url(f"**/leads/{urgent.pk}/")
+    sales.wait_for_selector("text=Globex wants routing by Q1")
