@@ -101,7 +101,9 @@ def rescore_open(
             _set(before)
 
 
-# PostgreSQL settings for the rescoring's own transaction (set back after it).
+# PostgreSQL settings for the rescoring's statements, transaction-local: set back
+# after `rescore_open` (the caller's transaction goes on), ended by each committed
+# chunk's commit.
 # JIT off: each chunk's statement costs far above `jit_above_cost`, so PostgreSQL
 # compiled its ~140 expressions anew for every chunk: 2.8-3.7 s of a
 # 100,000-lead chunk (EXPLAIN's JIT timing; computing that chunk's scores took
@@ -157,9 +159,9 @@ def rescore_open_committed(
                         return
                     after, hi = queue.popleft()
                 with transaction.atomic():
-                    before = _set(_RESCORING_SETTINGS)
+                    # Transaction-local: they end with the chunk's commit.
+                    _set(_RESCORING_SETTINGS)
                     count, moved = _chunk(plan, after, hi, model, actor, now)
-                    _set(before)
                 with lock:
                     done[0] += count
                     done[1] += moved
@@ -250,26 +252,13 @@ def _rescore_open(
     pg = connection.vendor == "postgresql"
     plan = _plan(model, now, pg=pg)
     _session(plan)
-    t_lead = _q(Lead._meta.db_table)
     total = changes = 0
-    after = 0
-    while True:
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT l.id FROM {t_lead} l WHERE {_open_where()} "
-                f"AND {_stale(model.version)} AND l.id > %s ORDER BY l.id LIMIT 1 OFFSET %s",
-                [after, CHUNK - 1],
-            )
-            top = cur.fetchone()
-        hi = int(top[0]) if top is not None else None
+    for after, hi in _ranges(model.version):
         count, moved = _chunk(plan, after, hi, model, actor, now)
         total += count
         changes += moved
         if count and progress is not None:
             progress(total)
-        if hi is None:
-            break
-        after = hi
     return total, changes
 
 

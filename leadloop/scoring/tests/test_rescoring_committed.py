@@ -176,3 +176,31 @@ def test_a_model_being_applied_is_not_applied_twice_at_once(world: World) -> Non
     finally:
         other.close()
     assert ScoringModel.objects.get(pk=proposal.pk).status == ModelStatus.PROPOSAL
+
+
+def test_committed_chunks_compile_nothing_just_in_time_and_leave_no_setting_behind(
+    world: World, monkeypatch: Any
+) -> None:
+    """Each chunk's settings are its transaction's: none is left on the connection."""
+    monkeypatch.setattr(rescoring, "CHUNK", 3)
+    monkeypatch.setattr(rescoring, "WORKERS", 1)
+    _leads(world)
+    shown = "SELECT current_setting('jit'), current_setting('work_mem')"
+    seen: list[Any] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("WITH s ("):
+            context["cursor"].execute(shown)
+            seen.append(context["cursor"].fetchone())
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cur:
+        cur.execute(shown)
+        before = cur.fetchone()
+    assert before != ("off", "64MB")
+    with connection.execute_wrapper(watch):
+        rescoring.rescore_open_committed(_model(1, SPEC), actor=None, now=NOW)
+    with connection.cursor() as cur:
+        cur.execute(shown)
+        after = cur.fetchone()
+    assert len(seen) > 1 and set(seen) == {("off", "64MB")} and after == before

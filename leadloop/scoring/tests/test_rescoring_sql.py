@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadloop.leads.choices import EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
@@ -223,6 +224,24 @@ def test_sql_rescoring_writes_an_event_per_tier_change_in_chunks(
     # The same model again moves no tier: no event.
     again = _model(2, SPEC)
     assert rescoring.rescore_open(again, actor=None, now=NOW) == (len(leads), 0)
+
+
+def test_one_statement_cuts_the_chunks_of_the_leads_not_yet_on_the_model(
+    world: World, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(rescoring, "CHUNK", 2)
+    leads = _varied_leads(world)
+    # On the version already (scored at intake, or by a run that stopped): in no chunk.
+    Lead.objects.filter(pk__in=[leads[1].pk, leads[4].pk]).update(score_model=1, score=3)
+    seen: list[int] = []
+    with CaptureQueriesContext(connection) as queries:
+        rescored, _ = rescoring.rescore_open(
+            _model(1, SPEC), actor=None, now=NOW, progress=seen.append
+        )
+    assert rescored == len(leads) - 2 and seen == [2, 4, 5]
+    assert Lead.objects.filter(pk__in=[leads[1].pk, leads[4].pk], score=3).count() == 2
+    cuts = [q["sql"] for q in queries if "row_number()" in q["sql"] or "LIMIT 1" in q["sql"]]
+    assert len(cuts) == 1 and "row_number()" in cuts[0]
 
 
 def test_each_tier_change_of_a_rescoring_is_one_webhook_message(
