@@ -9,6 +9,8 @@
 Tuning runs in the worker: poll the tuning until it is `done` (its `proposal`
 is the new model's id) or `failed` (its `message` says why, e.g. too few
 closed leads). Applying a model twice, or an older one than the active, is 409.
+Applying an active model whose apply stopped (its worker killed) finishes it;
+the tick does that by itself a minute later.
 """
 
 from __future__ import annotations
@@ -77,8 +79,16 @@ class TuningOut(Schema):
 
 class AppliedOut(Schema):
     model: ModelOut
-    rescored: int
-    tier_changes: int
+    rescored: int = Field(
+        description="Open leads rescored onto the model, by every run of its apply "
+        "(a stopped apply finished by this one: the open leads on it now)"
+    )
+    tier_changes: int = Field(description="Leads whose tier the rescoring changed, every run")
+    run_rescored: int = Field(description="Of them, rescored by this request")
+    run_tier_changes: int = Field(description="Of them, tier changes by this request")
+    finished_stopped_apply: bool = Field(
+        description="This request finished an apply that had stopped (the model was active)"
+    )
 
 
 def _scorer(request: HttpRequest) -> User:
@@ -156,4 +166,7 @@ def apply(request: HttpRequest, model_id: Id) -> Any:
         "model": model_summary(applied.model, points=True),
         "rescored": applied.rescored,
         "tier_changes": applied.tier_changes,
+        "run_rescored": applied.run_rescored,
+        "run_tier_changes": applied.run_tier_changes,
+        "finished_stopped_apply": applied.finished_stopped,
     }

@@ -9,11 +9,14 @@ lead in SQL (`lifecycle.rescoring`: the same points, a few statements per
 the model gets one `applied` event for the whole rescoring. On PostgreSQL,
 outside a caller's transaction, the chunks commit one by one on two
 connections and the `applied` event comes last: an active model without it
-is a stopped apply, which applying the model again finishes.
+is a stopped apply, which applying the model again finishes; the tick hands one
+to the worker to finish by itself (`queue_finishing`). The `applied` event counts
+the whole rescoring, whatever runs it took.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +38,8 @@ from leadloop.lifecycle.rescoring import rescore_open, rescore_open_committed
 from leadloop.scoring import rules, selectors, tuning
 from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
 from leadloop.scoring.models import ModelEvent, ScoringModel, TuningRun
+
+log = logging.getLogger("leadloop.scoring")
 
 STALE_TUNING = timedelta(hours=2)
 SCORE_COLUMNS = (
@@ -197,9 +202,15 @@ def propose(
 
 @dataclass(frozen=True)
 class Applied:
+    """What an apply did. `rescored` and `tier_changes` count the whole rescoring onto
+    the model; `run_*` what this run did (less when it finished a stopped apply)."""
+
     model: ScoringModel
     rescored: int
     tier_changes: int
+    run_rescored: int
+    run_tier_changes: int
+    finished_stopped: bool = False
 
 
 def apply_model(
@@ -208,6 +219,7 @@ def apply_model(
     actor: User | None,
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    by: str | None = None,
 ) -> Applied:
     """Make a proposal the active model and rescore every open lead with it.
 
@@ -215,26 +227,41 @@ def apply_model(
     on PostgreSQL, the model is made active first and the leads are rescored in
     committed chunks on two connections (`rescoring.rescore_open_committed`);
     the `applied` event follows the last chunk. Applying an active model whose
-    rescoring stopped before that finishes it."""
+    rescoring stopped before that finishes it. `by`: what acted without a user
+    (`"tick"`), said on the `applied` event."""
     now = utc(now, "now")
     model_id = model if isinstance(model, int) else model.pk
     if connection.in_atomic_block or connection.vendor != "postgresql":
         with transaction.atomic():
-            locked, replaced = _activate(model_id, actor=actor, now=now)
-            rescored, changes = rescore_open(locked, actor=actor, now=now, progress=progress)
-            _applied(locked, replaced, rescored, changes, actor=actor, now=now)
-        return Applied(locked, rescored, changes)
+            locked, replaced, resumed = _activate(model_id, actor=actor, now=now)
+            run = rescore_open(locked, actor=actor, now=now, progress=progress)
+            return _applied(locked, replaced, run, resumed, actor=actor, now=now, by=by)
     with _applying(model_id):
         with transaction.atomic():
-            locked, replaced = _activate(model_id, actor=actor, now=now)
-        rescored, changes = rescore_open_committed(locked, actor=actor, now=now, progress=progress)
+            locked, replaced, resumed = _activate(model_id, actor=actor, now=now)
+        run = rescore_open_committed(locked, actor=actor, now=now, progress=progress)
         with transaction.atomic():
-            _applied(locked, replaced, rescored, changes, actor=actor, now=now)
-    return Applied(locked, rescored, changes)
+            return _applied(locked, replaced, run, resumed, actor=actor, now=now, by=by)
 
 
 # Key of the advisory locks (with the model's id) held while a model is applied.
 _APPLY_LOCK = 0x5C0E
+
+
+def being_applied(model_id: int) -> bool:
+    """Whether an apply of the model holds its lock now (PostgreSQL; read from
+    `pg_locks`, nothing taken: an apply starting this instant is not refused)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cur:
+        # Two int4 keys: classid and objid, objsubid 2; advisory locks are per database.
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid = %s AND objid = %s AND objsubid = 2)",
+            [_APPLY_LOCK, model_id],
+        )
+        return bool(cur.fetchone()[0])
 
 
 @contextmanager
@@ -253,9 +280,10 @@ def _applying(model_id: int) -> Iterator[None]:
 
 def _activate(
     model_id: int, *, actor: User | None, now: datetime
-) -> tuple[ScoringModel, int | None]:
+) -> tuple[ScoringModel, int | None, bool]:
     """Lock the model and make it the active one, retiring the active one; the version
-    it replaced. An active model whose rescoring stopped is taken as it is, to finish."""
+    it replaced, and whether it was active already: an active model whose rescoring
+    stopped is taken as it is, to finish."""
     locked = ScoringModel.objects.select_for_update().filter(pk=model_id).first()
     if locked is None:
         raise ScoringModel.DoesNotExist(f"no scoring model {model_id}")
@@ -265,7 +293,7 @@ def _activate(
             .select_related("scoring_model")
             .first()
         )
-        return locked, retired.scoring_model.version if retired is not None else None
+        return locked, retired.scoring_model.version if retired is not None else None, True
     if locked.status != ModelStatus.PROPOSAL:
         raise ModelNotApplicable(
             f"model v{locked.version} is {locked.get_status_display().lower()}, not a "
@@ -292,26 +320,118 @@ def _activate(
     locked.applied_at = now
     locked.applied_by = actor
     locked.save(update_fields=["status", "applied_at", "applied_by"])
-    return locked, current.version if current is not None else None
+    return locked, current.version if current is not None else None, False
 
 
 def _applied(
     model: ScoringModel,
     replaced: int | None,
-    rescored: int,
-    changes: int,
+    run: tuple[int, int],
+    resumed: bool,
     *,
     actor: User | None,
     now: datetime,
-) -> None:
-    """The model's one `applied` event. A run that finished a stopped one counts the
-    leads it rescored itself; the stopped run's chunks are in their leads already."""
+    by: str | None,
+) -> Applied:
+    """The model's one `applied` event, counting the whole rescoring. A run that
+    finished a stopped one rescored only the rest (the stopped run's chunks are in
+    their leads already): the totals are read from the leads and their events then
+    (`selectors.rescoring_totals`), this run's own counts kept beside them."""
+    rescored, changes = run
     data: dict[str, Any] = {"rescored": rescored, "tier_changes": changes, "replaced": replaced}
-    if model.applied_at is not None and model.applied_at != now:
-        data["finished_stopped_apply_of"] = model.applied_at.isoformat()
+    if resumed:
+        data["rescored"], data["tier_changes"] = selectors.rescoring_totals(model)
+        data["run"] = {"rescored": rescored, "tier_changes": changes}
+        if model.applied_at is not None:
+            data["finished_stopped_apply_of"] = model.applied_at.isoformat()
+    if by is not None:
+        data["by"] = by
     ModelEvent.objects.create(
         scoring_model=model, kind=ModelEventKind.APPLIED, at=now, actor=actor, data=data
     )
+    return Applied(model, data["rescored"], data["tier_changes"], rescored, changes, resumed)
+
+
+# -- finishing a stopped apply (the tick) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class StoppedApply:
+    """An active model whose rescoring stopped, handed to the worker to finish."""
+
+    model_id: int
+    version: int
+    on_model: int
+    open_leads: int
+
+    @property
+    def remaining(self) -> int:
+        return self.open_leads - self.on_model
+
+
+def queue_finishing(*, now: datetime) -> StoppedApply | None:
+    """The tick's side: an apply whose worker was killed mid-rescoring is finished by
+    the worker (`finish_stopped_apply`), nobody has to notice it. None when every apply
+    finished, or when one is running now (its lock held): the next tick looks again.
+
+    Queued, not run here: finishing a million leads takes minutes, and the tick's
+    other steps (the SLA sweep) run every minute."""
+    model = selectors.unfinished_model()
+    if model is None:
+        return None
+    if being_applied(model.pk):
+        log.debug("scoring apply running", extra={"model": model.pk, "version": model.version})
+        return None
+    progress = selectors.rescoring_progress(model)
+    if progress is None:
+        return None
+    stopped = StoppedApply(model.pk, model.version, *progress)
+    log.info(
+        "scoring apply stopped: finishing it",
+        extra={
+            "now": now.isoformat(),
+            "model": stopped.model_id,
+            "version": stopped.version,
+            "remaining": stopped.remaining,
+            "open_leads": stopped.open_leads,
+        },
+    )
+    _enqueue_finishing(stopped.model_id, now)
+    return stopped
+
+
+def _enqueue_finishing(model_id: int, now: datetime) -> None:
+    from leadloop.lifecycle.tasks import finish_apply
+
+    finish_apply(model_id, now.isoformat())
+
+
+def finish_stopped_apply(model_id: int, *, now: datetime) -> Applied | None:
+    """The worker's side: finish a stopped apply as applying the model again does, by
+    nobody (`by="tick"`). None, quietly, when there is nothing to finish by now: an
+    apply running it (its lock taken without waiting), finished or replaced meanwhile."""
+    model = ScoringModel.objects.filter(pk=model_id).first()
+    # Checked first: the id must never apply a proposal (it can only have been active).
+    if model is None or not selectors.unfinished(model):
+        return None
+    try:
+        applied = apply_model(model_id, actor=None, now=now, by="tick")
+    except ModelNotApplicable as exc:
+        log.info("scoring apply not finished", extra={"model": model_id, "reason": str(exc)})
+        return None
+    log.info(
+        "scoring apply finished",
+        extra={
+            "now": now.isoformat(),
+            "model": model_id,
+            "version": applied.model.version,
+            "rescored": applied.rescored,
+            "tier_changes": applied.tier_changes,
+            "run_rescored": applied.run_rescored,
+            "run_tier_changes": applied.run_tier_changes,
+        },
+    )
+    return applied
 
 
 # -- tuning in the worker -----------------------------------------------------

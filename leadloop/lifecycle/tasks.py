@@ -13,6 +13,7 @@ from huey.contrib.djhuey import db_task
 
 from leadloop.accounts.models import User
 from leadloop.imports.models import ImportState, LeadImport
+from leadloop.lib.times import parse_utc
 from leadloop.lifecycle import imports, webhooks
 from leadloop.lifecycle.prospect_mail import send_queued
 
@@ -82,3 +83,21 @@ def tune_scoring(run_id: int) -> int:
     from leadloop.lifecycle.scoring import run_tuning
 
     return run_tuning(run_id, now=timezone.now()).pk
+
+
+# Not retried: the tick finds a stopped apply again a minute later and queues it anew.
+# At the tick's time (ISO 8601), as the tick's own steps: `leadloop tick --now` too.
+@db_task()
+def finish_apply(model_id: int, now: str) -> dict[str, Any] | None:
+    from leadloop.lifecycle.scoring import finish_stopped_apply
+
+    applied = finish_stopped_apply(model_id, now=parse_utc(now, "now"))
+    if applied is None:
+        return None
+    return {
+        "model": model_id,
+        "rescored": applied.rescored,
+        "tier_changes": applied.tier_changes,
+        "run_rescored": applied.run_rescored,
+        "run_tier_changes": applied.run_tier_changes,
+    }

@@ -7,10 +7,20 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from leadloop.leads import states
-from leadloop.leads.choices import Action, Stage
+from leadloop.leads.choices import Action, EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.scoring import rules
 from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
@@ -49,12 +59,38 @@ def unfinished(model: ScoringModel) -> bool:
     )
 
 
+def unfinished_model() -> ScoringModel | None:
+    """The active model if its rescoring is unfinished (one query): what the tick looks
+    for every minute, so it costs nothing once every apply has finished."""
+    applied = ModelEvent.objects.filter(scoring_model=OuterRef("pk"), kind=ModelEventKind.APPLIED)
+    return ScoringModel.objects.filter(status=ModelStatus.ACTIVE).exclude(Exists(applied)).first()
+
+
+def rescoring_totals(model: ScoringModel) -> tuple[int, int]:
+    """(open leads on the model, its tier changes since it was activated): a rescoring
+    that took more than one run counted whole, whatever the runs before the last did.
+
+    The tier changes are the model's `score_changed` events from its activation on,
+    in one query (the stopped runs' events carry their run's time, unknown here);
+    a lead that acted meanwhile and changed tier under the model counts among them.
+    The open leads on it include any that came in scored by it meanwhile."""
+    open_leads = Lead.objects.filter(stage__in=sorted(states.OPEN_STAGES))
+    on_model = open_leads.filter(score_model=model.version).count()
+    changes = LeadEvent.objects.filter(kind=EventKind.SCORE_CHANGED, data__model=model.version)
+    if model.applied_at is not None:
+        changes = changes.filter(at__gte=model.applied_at)
+    return on_model, changes.count()
+
+
 def rescoring_progress(model: ScoringModel) -> tuple[int, int] | None:
     """(open leads on the model, open leads) while its rescoring is unfinished, else None."""
     if not unfinished(model):
         return None
-    open_leads = Lead.objects.filter(stage__in=sorted(states.OPEN_STAGES))
-    return open_leads.filter(score_model=model.version).count(), open_leads.count()
+    # One pass over the open leads for both counts (the tick reads it too).
+    counts = Lead.objects.filter(stage__in=sorted(states.OPEN_STAGES)).aggregate(
+        on_model=Count("id", filter=Q(score_model=model.version)), open_leads=Count("id")
+    )
+    return int(counts["on_model"]), int(counts["open_leads"])
 
 
 def models() -> QuerySet[ScoringModel]:

@@ -209,9 +209,19 @@ def scoring_apply(request: HttpRequest, model_id: int) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request,
-            f"Model v{applied.model.version} is active: {applied.rescored} open leads "
-            f"rescored, {applied.tier_changes} changed tier.",
-        )
+        messages.success(request, applied_message(applied))
     return HttpResponseRedirect(f"{reverse('scoring:page')}?model={model.pk}")
+
+
+def applied_message(applied: scoring.Applied) -> str:
+    """What an apply did, the whole rescoring counted (a stopped one finished too)."""
+    version = applied.model.version
+    if applied.finished_stopped:
+        return (
+            f"Model v{version}'s rescoring is finished: {applied.rescored} open leads on it, "
+            f"{applied.run_rescored} of them rescored now; {applied.tier_changes} changed tier."
+        )
+    return (
+        f"Model v{version} is active: {applied.rescored} open leads rescored, "
+        f"{applied.tier_changes} changed tier."
+    )

@@ -4,6 +4,7 @@ connections, an interrupted apply finished by applying the model again."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from leadloop.scoring.choices import ModelEventKind, ModelStatus
 from leadloop.scoring.models import ModelEvent, ScoringModel
 from leadloop.scoring.tests.test_rescoring_sql import SPEC, _model, _python_scores, _varied_leads
 from leadloop.testing import NOW, World, make_lead
+from leadloop.tick.services import run_tick
 from leadloop.webhooks.models import Delivery
 from leadloop.webhooks.services import create_endpoint
 
@@ -140,9 +142,16 @@ def test_an_interrupted_apply_keeps_its_chunks_and_applying_again_finishes_it(
     page = client.get("/scoring/").content.decode()
     assert f"Rescoring: 3 of {len(leads)} open leads on v2" in page
     assert "Finish rescoring with v2" in page
+    stopped_changes = len(_tier_changes(2))
     assert client.post(f"/scoring/models/{second.pk}/apply").status_code == 302
     applied = ModelEvent.objects.get(scoring_model=second, kind=ModelEventKind.APPLIED)
-    assert applied.data["replaced"] == 1 and applied.data["rescored"] == len(leads) - 3
+    # The whole rescoring counted, this run's part beside it.
+    run_changes = len(_tier_changes(2)) - stopped_changes
+    assert applied.data["replaced"] == 1 and applied.data["rescored"] == len(leads)
+    assert applied.data["tier_changes"] == stopped_changes + run_changes
+    assert applied.data["run"] == {"rescored": len(leads) - 3, "tier_changes": run_changes}
+    assert applied.data["finished_stopped_apply_of"] == NOW.isoformat()
+    assert applied.actor == world.marketing and "by" not in applied.data
     assert selectors.rescoring_progress(second) is None
     assert "Rescoring:" not in client.get("/scoring/").content.decode()
     assert not selectors.unfinished(second)
@@ -176,6 +185,71 @@ def test_a_model_being_applied_is_not_applied_twice_at_once(world: World) -> Non
     finally:
         other.close()
     assert ScoringModel.objects.get(pk=proposal.pk).status == ModelStatus.PROPOSAL
+
+
+def _stop_at_the_second_chunk(world: World, monkeypatch: Any) -> tuple[list[Lead], ScoringModel]:
+    """v1 applied, then v2's apply stopped by its second committed chunk (of 3 leads)."""
+    monkeypatch.setattr(rescoring, "CHUNK", 3)
+    monkeypatch.setattr(rescoring, "WORKERS", 1)
+    leads = _leads(world)
+    scoring.apply_model(_model(1, SPEC), actor=None, now=NOW)
+    second = _model(2, {**SPEC, "base": 75})
+    write = rescoring._write_in_one
+    calls: list[int] = []
+
+    def stop_at_the_second_chunk(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the worker stopped")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(rescoring, "_write_in_one", stop_at_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        scoring.apply_model(second, actor=world.marketing, now=NOW)
+    monkeypatch.setattr(rescoring, "_write_in_one", write)
+    second.refresh_from_db()
+    return leads, second
+
+
+def test_the_tick_leaves_an_apply_holding_its_lock_and_finishes_a_stopped_one(
+    world: World, monkeypatch: Any
+) -> None:
+    leads, second = _stop_at_the_second_chunk(world, monkeypatch)
+    assert selectors.rescoring_progress(second) == (3, len(leads))
+    assert not scoring.being_applied(second.pk)
+    later = NOW + timedelta(minutes=3)
+    # An apply of it running now (another connection holds its lock): the tick leaves it
+    # be, and so does a finishing task queued before that apply took the lock.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s, %s)", [scoring._APPLY_LOCK, second.pk])
+        assert scoring.being_applied(second.pk)
+        assert run_tick(now=later).scoring_finishing is None
+        assert scoring.finish_stopped_apply(second.pk, now=later) is None
+        assert selectors.rescoring_progress(second) == (3, len(leads))
+    finally:
+        other.close()
+    stopped_changes = len(_tier_changes(2))
+    # Its connection gone (a killed worker's is too), the next tick finishes it.
+    finishing = run_tick(now=later).scoring_finishing
+    assert finishing is not None
+    assert (finishing.version, finishing.remaining) == (2, len(leads) - 3)
+    assert not selectors.unfinished(second) and not scoring.being_applied(second.pk)
+    event = ModelEvent.objects.get(scoring_model=second, kind=ModelEventKind.APPLIED)
+    run_changes = len(_tier_changes(2)) - stopped_changes
+    assert event.actor is None and event.at == later
+    assert event.data == {
+        "rescored": len(leads),
+        "tier_changes": stopped_changes + run_changes,
+        "replaced": 1,
+        "run": {"rescored": len(leads) - 3, "tier_changes": run_changes},
+        "finished_stopped_apply_of": NOW.isoformat(),
+        "by": "tick",
+    }
+    on_second = Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=2)
+    assert on_second.count() == len(leads)
+    assert run_tick(now=later + timedelta(minutes=1)).scoring_finishing is None
 
 
 def test_committed_chunks_compile_nothing_just_in_time_and_leave_no_setting_behind(

@@ -187,6 +187,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         finally:
             bar.close()
+        if applied.finished_stopped:
+            self.stdout.write(
+                f"Model {model.pk} (v{applied.model.version}): its stopped rescoring is "
+                f"finished, {applied.rescored} open leads on it ({applied.run_rescored} "
+                f"rescored now), {applied.tier_changes} changed tier."
+            )
+            return
         self.stdout.write(
             f"Model {model.pk} (v{applied.model.version}) is active: {applied.rescored} open "
             f"leads rescored, {applied.tier_changes} changed tier."

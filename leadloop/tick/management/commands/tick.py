@@ -36,3 +36,8 @@ class Command(BaseCommand):
             f"{result.idempotency_purged} Idempotency-Key answers past their window deleted; "
             f"webhooks: {result.webhooks.delivered} of {result.webhooks.sent} sent delivered."
         )
+        if (stopped := result.scoring_finishing) is not None:
+            self.stdout.write(
+                f"Scoring: model v{stopped.version}'s apply had stopped; finishing it "
+                f"({stopped.remaining} of {stopped.open_leads} open leads left to rescore)."
+            )
