@@ -58,13 +58,21 @@ def _key(scope: str, ident: str, rate: Rate, now: float) -> tuple[str, float]:
 def count_hit(scope: str, ident: str, rate: Rate, *, now: float) -> tuple[int, float]:
     """Count one request; the window's count so far and the seconds left in the window."""
     key, left = _key(scope, ident, rate, now)
-    # add() is atomic and only the first request of a window wins it; the
-    # others increment. The key outlives its window by a second, never less.
+    # Every request but a window's first finds its counter: increment it
+    # first. The first one's increment finds nothing, and add() (atomic: only
+    # one request wins it) starts the count; the key outlives its window by a
+    # second, never less. Trying add() first cost every other request a
+    # refused add as well: 44 us against 25 us for the increment alone
+    # (in-process, the local-memory cache), twice per API request.
+    try:
+        return cache.incr(key), left
+    except ValueError:  # the window's first request
+        pass
     if cache.add(key, 1, timeout=rate.period + 1):
         return 1, left
     try:
-        return cache.incr(key), left
-    except ValueError:  # expired between add and incr
+        return cache.incr(key), left  # another request started it meanwhile
+    except ValueError:  # and it expired between add and incr
         cache.set(key, 1, timeout=rate.period + 1)
         return 1, left
 

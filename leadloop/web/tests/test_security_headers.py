@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from csp.utils import build_policy
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test import Client, override_settings
@@ -104,6 +105,23 @@ def test_every_page_carries_a_policy_without_inline_script(world: World) -> None
         assert policy["frame-ancestors"] == "'none'"
         assert policy["object-src"] == "'none'"
         assert "unsafe" not in page["Content-Security-Policy"]
+
+
+def test_the_kept_policy_is_the_one_django_csp_builds(world: World) -> None:
+    """Pages and API answers carry django-csp's header, the same bytes, built once; a
+    changed setting changes it at once."""
+    expected = build_policy()
+    answers = [
+        Client().get("/login/"),
+        client_for(world.a.inside).get("/queue/"),
+        Client().get("/api/v1/leads"),  # a JSON refusal (no token) carries it too
+    ]
+    for answer in answers:
+        assert answer["Content-Security-Policy"] == expected
+    stricter = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    with override_settings(CONTENT_SECURITY_POLICY=stricter):
+        assert Client().get("/login/")["Content-Security-Policy"] == "default-src 'none'"
+    assert Client().get("/login/")["Content-Security-Policy"] == expected
 
 
 TEMPLATE_DIRS = sorted(Path(django_settings.BASE_DIR, "leadloop").glob("**/templates"))
