@@ -466,12 +466,11 @@ def _line(feature: Mapping[str, Any], value: rules.Value) -> tuple[int, str]:
 
 
 def _create_tables(pg: bool) -> None:
-    json_type = "jsonb" if pg else "text"
     with connection.cursor() as cur:
         cur.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ("
             "id bigint PRIMARY KEY, score integer NOT NULL, "
-            f"breakdown {json_type} NOT NULL, probability double precision, "
+            f"breakdown text NOT NULL, probability double precision, "
             "tier varchar(1) NOT NULL, old_score integer, old_tier varchar(1))"
         )
         cur.execute(
@@ -642,13 +641,8 @@ def _compute_sql(
     base_line = bulk.db_json(
         {"factor": "Starting points", "points": int(spec.get("base", 0)), "part": "base"}
     )
+    # JSON text, as `leads.ScoreLines` keeps it (see there why not jsonb).
     breakdown = _breakdown_text(base_line, lines)
-    if pg:
-        # Built from jsonb values instead (points holding each line as jsonb,
-        # jsonb_build_array and || of the optional lines), a 100,000-lead chunk's
-        # scores took as long: 2.0, 2.0, 1.7 s against 2.2, 1.7, 1.9 s (EXPLAIN
-        # ANALYZE alternating, 254,651 open leads, a busy machine).
-        breakdown = f"CAST({breakdown} AS jsonb)"
     return (
         f"SELECT h.id, h.score, {breakdown}, sc.probability, sc.tier, h.old_score, h.old_tier "
         f"FROM ({with_score}) h JOIN {SCALE} sc ON sc.score = h.score"

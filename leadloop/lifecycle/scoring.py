@@ -31,7 +31,7 @@ from leadloop.leads.models import Lead, LeadEvent, ScoreLines
 from leadloop.lib.errors import Conflict
 from leadloop.lib.rows import insert_rows
 from leadloop.lib.times import utc
-from leadloop.lifecycle import events
+from leadloop.lifecycle import bulk, events
 from leadloop.lifecycle.rescoring import rescore_open, rescore_open_committed
 from leadloop.scoring import rules, selectors, tuning
 from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
@@ -91,7 +91,7 @@ def score_arrival(
 
 def write_lines(lead: Lead, lines: list[dict[str, Any]], *, new: bool = False) -> None:
     """The lead's score lines, written (one statement) and cached on the lead."""
-    row = ScoreLines(lead=lead, lines=lines)
+    row = ScoreLines(lead=lead, lines=bulk.db_json(lines))
     if new:
         insert_rows([row])
     else:

@@ -13,19 +13,22 @@ FILLFACTOR = 50
 
 
 def copy_lines(apps, schema_editor):
-    """Every lead's non-empty breakdown, in one INSERT ... SELECT."""
-    empty = "CAST(score_breakdown AS text) <> '[]'"
-    if schema_editor.connection.vendor != "postgresql":
-        empty = "score_breakdown <> '[]'"
+    """Every lead's non-empty breakdown, as JSON text, in one INSERT ... SELECT."""
+    lines = "score_breakdown"
+    if schema_editor.connection.vendor == "postgresql":
+        lines = "CAST(score_breakdown AS text)"
     schema_editor.execute(
-        "INSERT INTO leads_scorelines (lead_id, lines) "
-        f"SELECT id, score_breakdown FROM leads_lead WHERE {empty}"  # noqa: S608
+        "INSERT INTO leads_scorelines (lead_id, lines) "  # noqa: S608
+        f"SELECT id, {lines} FROM leads_lead WHERE {lines} <> '[]'"
     )
 
 
 def copy_back(apps, schema_editor):
+    lines = "s.lines"
+    if schema_editor.connection.vendor == "postgresql":
+        lines = "CAST(s.lines AS jsonb)"
     schema_editor.execute(
-        "UPDATE leads_lead SET score_breakdown = (SELECT s.lines FROM leads_scorelines s "
+        f"UPDATE leads_lead SET score_breakdown = (SELECT {lines} FROM leads_scorelines s "  # noqa: S608
         "WHERE s.lead_id = leads_lead.id) "
         "WHERE id IN (SELECT lead_id FROM leads_scorelines)"
     )
@@ -56,11 +59,12 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.CASCADE,
                         primary_key=True,
                         related_name="score_lines",
+                        db_constraint=False,
                         serialize=False,
                         to="leads.lead",
                     ),
                 ),
-                ("lines", models.JSONField(default=list)),
+                ("lines", models.TextField(default="[]")),
             ],
         ),
         migrations.RunPython(copy_lines, copy_back),

@@ -40,7 +40,9 @@ def _scores(leads: list[Lead]) -> list[tuple[Any, ...]]:
     return list(
         Lead.objects.filter(pk__in=[x.pk for x in leads])
         .order_by("pk")
-        .values_list("pk", "score", "score_lines__lines", "score_probability", "tier", "score_model")
+        .values_list(
+            "pk", "score", "score_lines__lines", "score_probability", "tier", "score_model"
+        )
     )
 
 
