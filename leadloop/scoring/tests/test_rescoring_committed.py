@@ -158,8 +158,8 @@ def test_an_interrupted_apply_keeps_its_chunks_and_applying_again_finishes_it(
         values = Lead.objects.filter(pk=lead.pk).values_list(*selectors.FEATURE_COLUMNS).get()
         features = selectors.features_from_values(values)
         engagement = scoring.engagement_of(lead)
-        expected = scoring.score_values(second, features, engagement, lead.scored_at)
-        assert lead.score_breakdown == expected["score_breakdown"]
+        expected, lines = scoring.score_values(second, features, engagement, lead.scored_at)
+        assert lead.score_breakdown == lines
         assert (lead.score, lead.tier, lead.score_model) == (expected["score"], expected["tier"], 2)
     # Done: applying it again, or the model it replaced, is refused.
     for model in (second, first):
