@@ -99,7 +99,7 @@ def _lead_like_rows(n: int) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
         if f.null:
             template.append(None)
         elif internal == "JSONField":
-            template.append("[]" if f.name == "score_breakdown" else "{}")
+            template.append("{}")
         elif internal == "DateTimeField":
             template.append(stamp)
         elif internal in ("ForeignKey", "BigAutoField") or "Integer" in internal:

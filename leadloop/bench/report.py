@@ -190,7 +190,7 @@ def scoring_figures(scored: dict[str, Any] | None) -> list[Figure]:
             "s",
             rescored["seconds"],
             rescored["baseline_seconds"],
-            "one raw UPDATE statement of the same columns of the same rows",
+            "a raw UPDATE of the same rows' score columns and an upsert of their lines",
             Target("< 60 s at 1M open leads", "max_value", 60, SCORING_TARGET_LEADS),
         ),
         Figure(

@@ -46,7 +46,7 @@ from leadloop.campaigns.services import create_campaign
 from leadloop.imports.models import ImportedRow, ImportProblem, LeadImport, RowOutcome
 from leadloop.leads import states
 from leadloop.leads.choices import Action, EventKind, ReasonKind, Stage
-from leadloop.leads.models import Lead, LeadEvent, ReasonCode
+from leadloop.leads.models import Lead, LeadEvent, ReasonCode, ScoreLines
 from leadloop.leads.person import PERSON_FIELDS, clean_lead_fields
 from leadloop.lifecycle import bulk, events
 from leadloop.lifecycle.import_rows import Prepared, Problem
@@ -453,6 +453,7 @@ class _Plan:
         self.t = bulk.time_adapter()
         self.actor_id = ctx.actor.pk if ctx.actor is not None else None
         self.leads: list[list[Any]] = []
+        self.score_lines: list[tuple[int, str]] = []
         self.events: list[tuple[Any, ...]] = []
         self.clocks: list[tuple[Any, ...]] = []
         self.journal: list[tuple[Any, ...]] = []
@@ -550,13 +551,12 @@ class _Plan:
         lead[_AT["closed_at"]] = None if is_open else t(created_at)
         if ctx.scoring_model is not None:
             arrival = {**person, "campaign": campaign.name, "channel": campaign.channel}
-            scores = score_values(ctx.scoring_model, lead_features(arrival), Engagement(), now)
+            scores, lines = score_values(
+                ctx.scoring_model, lead_features(arrival), Engagement(), now
+            )
             for name, value in scores.items():
-                if name == "score_breakdown":
-                    value = bulk.db_json(value)
-                elif name == "scored_at":
-                    value = t(value)
-                lead[_AT[name]] = value
+                lead[_AT[name]] = t(value) if name == "scored_at" else value
+            self.score_lines.append((lead_id, bulk.db_json(lines)))
         for kind in _CLOCKS[stage]:
             inside = kind in INSIDE_KINDS
             clock_team = team_id
@@ -684,6 +684,7 @@ class _Plan:
     def write(self, tally: Tally) -> None:
         ctx = self.ctx
         bulk.insert(Lead, LEAD_COLUMNS, self.leads)
+        bulk.insert(ScoreLines, ["lead_id", "lines"], self.score_lines)
         if self.fills:
             tally.updated += self._fill()
         bulk.insert(LeadEvent, EVENT_COLUMNS[1:], self.events)

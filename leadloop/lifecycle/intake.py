@@ -161,7 +161,7 @@ def _new_lead(
         updated_at=now,
         stage_changed_at=now,
     )
-    scoring.score_arrival(lead, model=context.model, now=now)
+    lines = scoring.score_arrival(lead, model=context.model, now=now)
     # The clocks set the lead's due columns before the lead is written.
     planned = clocks.plan_clocks(
         lead=lead, kinds=sla_rules.clocks_for(Stage.NEW), now=now, policy=policy
@@ -169,6 +169,8 @@ def _new_lead(
     # Fixed INSERTs (`lib.rows.insert_rows`): what `save` and `bulk_create`
     # write, without compiling the statements again for every intake.
     insert_rows([lead])
+    if lines is not None:
+        scoring.write_lines(lead, lines, new=True)
     for clock in planned:
         clock.lead = lead
     insert_rows(planned)

@@ -16,9 +16,10 @@ the tests hold the two equal on both databases.
 
 Per chunk of open leads: one INSERT ... SELECT computes the scores into a
 staging table with the lead's old score and tier, one UPDATE ... FROM writes
-them, one INSERT ... SELECT writes a `score_changed` event for each lead whose
-tier moved, and the webhook messages for those events follow in SQL too. On
-PostgreSQL the three are one statement (data-modifying CTEs) and the scores
+them, one upsert writes their lines (`leads.ScoreLines`, see there why they
+are not on the lead), one INSERT ... SELECT writes a `score_changed` event for
+each lead whose tier moved, and the webhook messages for those events follow
+in SQL too. On PostgreSQL the four are one statement (data-modifying CTEs) and the scores
 never go through the staging table: 6-7 % faster at 150,000 open leads,
 alternating the two in one run (42 and 45 s against 44 and 48 s, on a busy
 machine where the raw UPDATE took 26 and 29 s).
@@ -57,7 +58,7 @@ from leadloop.accounts.models import User
 from leadloop.campaigns.models import Campaign
 from leadloop.leads import states
 from leadloop.leads.choices import EventKind
-from leadloop.leads.models import Lead, LeadEvent
+from leadloop.leads.models import Lead, LeadEvent, ScoreLines
 from leadloop.lifecycle import bulk, webhooks
 from leadloop.scoring import rules
 from leadloop.scoring.models import ScoringModel
@@ -306,6 +307,7 @@ def _write_staged(
     """The chunk's scores into the staging table, then the leads and the events from it."""
     t_lead = _q(Lead._meta.db_table)
     t_event = _q(LeadEvent._meta.db_table)
+    t_lines = _q(ScoreLines._meta.db_table)
     with connection.cursor() as cur:
         cur.execute(f"DELETE FROM {STAGING}")
         cur.execute(
@@ -317,12 +319,17 @@ def _write_staged(
             return 0, 0, ""
         cur.execute(
             f"UPDATE {t_lead} AS l SET score = s.score, "
-            "score_breakdown = s.breakdown, score_probability = s.probability, "
+            "score_probability = s.probability, "
             "tier = s.tier, scored_at = %s, score_model = %s "
             # The chunk's id range too: the lead rows found by their key, not by a
             # scan of the whole table per chunk.
             f"FROM {STAGING} AS s WHERE l.id = s.id AND {bounds}",
             [at, model.version],
+        )
+        # `WHERE true`: SQLite reads ON CONFLICT after a bare SELECT as a join's.
+        cur.execute(
+            f"INSERT INTO {t_lines} (lead_id, lines) SELECT id, breakdown FROM {STAGING} "
+            "WHERE true ON CONFLICT (lead_id) DO UPDATE SET lines = excluded.lines"
         )
         cur.execute(f"SELECT max(id) FROM {t_event}")
         before = int(cur.fetchone()[0] or 0)
@@ -348,6 +355,7 @@ def _write_in_one(
     Returns the leads, the events, and where the events are for their webhooks."""
     t_lead = _q(Lead._meta.db_table)
     t_event = _q(LeadEvent._meta.db_table)
+    t_lines = _q(ScoreLines._meta.db_table)
     # The computed scores hold only literals; `%` in a label must not read as a parameter.
     chunk = chunk.replace("%", "%%")
     with connection.cursor() as cur:
@@ -355,9 +363,11 @@ def _write_in_one(
             "WITH s (id, score, breakdown, probability, tier, old_score, old_tier) AS "
             f"MATERIALIZED ({chunk}), "
             f"u AS (UPDATE {t_lead} AS l SET score = s.score, "
-            "score_breakdown = s.breakdown, score_probability = s.probability, "
+            "score_probability = s.probability, "
             "tier = s.tier, scored_at = %s, score_model = %s "
             f"FROM s WHERE l.id = s.id AND {bounds} RETURNING l.id), "
+            f"b AS (INSERT INTO {t_lines} (lead_id, lines) SELECT s.id, s.breakdown FROM s "
+            "ON CONFLICT (lead_id) DO UPDATE SET lines = EXCLUDED.lines), "
             f"e AS (INSERT INTO {t_event} ({_EVENT_COLUMNS}) "
             "SELECT s.id, %s, '', %s, %s, '', '', NULL, "
             f"{_event_data('jsonb_build_object', model.version)} "
@@ -445,12 +455,11 @@ def _line(feature: Mapping[str, Any], value: rules.Value) -> tuple[int, str]:
 
 
 def _create_tables(pg: bool) -> None:
-    json_type = "jsonb" if pg else "text"
     with connection.cursor() as cur:
         cur.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ("
             "id bigint PRIMARY KEY, score integer NOT NULL, "
-            f"breakdown {json_type} NOT NULL, probability double precision, "
+            f"breakdown text NOT NULL, probability double precision, "
             "tier varchar(1) NOT NULL, old_score integer, old_tier varchar(1))"
         )
         cur.execute(
@@ -621,13 +630,8 @@ def _compute_sql(
     base_line = bulk.db_json(
         {"factor": "Starting points", "points": int(spec.get("base", 0)), "part": "base"}
     )
+    # JSON text, as `leads.ScoreLines` keeps it (see there why not jsonb).
     breakdown = _breakdown_text(base_line, lines)
-    if pg:
-        # Built from jsonb values instead (points holding each line as jsonb,
-        # jsonb_build_array and || of the optional lines), a 100,000-lead chunk's
-        # scores took as long: 2.0, 2.0, 1.7 s against 2.2, 1.7, 1.9 s (EXPLAIN
-        # ANALYZE alternating, 254,651 open leads, a busy machine).
-        breakdown = f"CAST({breakdown} AS jsonb)"
     return (
         f"SELECT h.id, h.score, {breakdown}, sc.probability, sc.tier, h.old_score, h.old_tier "
         f"FROM ({with_score}) h JOIN {SCALE} sc ON sc.score = h.score"

@@ -30,10 +30,11 @@ from django.db.models import Count, Max
 from leadloop.accounts.models import User
 from leadloop.leads import states
 from leadloop.leads.choices import EventKind
-from leadloop.leads.models import Lead, LeadEvent
+from leadloop.leads.models import Lead, LeadEvent, ScoreLines
 from leadloop.lib.errors import Conflict
+from leadloop.lib.rows import insert_rows
 from leadloop.lib.times import utc
-from leadloop.lifecycle import events
+from leadloop.lifecycle import bulk, events
 from leadloop.lifecycle.rescoring import rescore_open, rescore_open_committed
 from leadloop.scoring import rules, selectors, tuning
 from leadloop.scoring.choices import ModelEventKind, ModelStatus, Target
@@ -42,9 +43,9 @@ from leadloop.scoring.models import ModelEvent, ScoringModel, TuningRun
 log = logging.getLogger("leadloop.scoring")
 
 STALE_TUNING = timedelta(hours=2)
+# The lead's score columns; its lines go to ScoreLines (`write_lines`).
 SCORE_COLUMNS = (
     "score",
-    "score_breakdown",
     "score_probability",
     "tier",
     "scored_at",
@@ -64,29 +65,45 @@ def score_values(
     features: Mapping[str, rules.Value],
     engagement: rules.Engagement,
     now: datetime,
-) -> dict[str, Any]:
-    """The score columns of a lead under a model (empty without an active model)."""
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """The score columns of a lead under a model, and its score's lines (nothing
+    without an active model)."""
     if model is None:
-        return {}
+        return {}, None
     scored = rules.score_lead(model.spec, features, engagement, now)
     return {
         "score": scored.score,
-        "score_breakdown": scored.breakdown,
         "score_probability": scored.probability,
         "tier": scored.tier,
         "scored_at": now,
         "score_model": model.version,
-    }
+    }, scored.breakdown
 
 
-def score_arrival(lead: Lead, *, model: ScoringModel | None, now: datetime) -> None:
-    """Set an unsaved lead's score columns as it comes in (no engagement yet)."""
+def score_arrival(
+    lead: Lead, *, model: ScoringModel | None, now: datetime
+) -> list[dict[str, Any]] | None:
+    """Set an unsaved lead's score columns as it comes in (no engagement yet); the
+    lines to write with `write_lines` once the lead is (None without a model)."""
     fields = {name: getattr(lead, name) for name in selectors.FEATURE_COLUMNS[:-2]}
     fields["campaign"] = lead.campaign.name
     fields["channel"] = lead.campaign.channel
-    values = score_values(model, rules.lead_features(fields), rules.Engagement(), now)
+    values, lines = score_values(model, rules.lead_features(fields), rules.Engagement(), now)
     for name, value in values.items():
         setattr(lead, name, value)
+    return lines
+
+
+def write_lines(lead: Lead, lines: list[dict[str, Any]], *, new: bool = False) -> None:
+    """The lead's score lines, written (one statement) and cached on the lead."""
+    row = ScoreLines(lead=lead, lines=bulk.db_json(lines))
+    if new:
+        insert_rows([row])
+    else:
+        ScoreLines.objects.bulk_create(
+            [row], update_conflicts=True, unique_fields=["lead"], update_fields=["lines"]
+        )
+    lead.score_lines = row
 
 
 def engagement_of(lead: Lead) -> rules.Engagement:
@@ -112,10 +129,11 @@ def rescore(lead: Lead, *, actor: User | None, now: datetime) -> None:
     fields["campaign"] = lead.campaign.name
     fields["channel"] = lead.campaign.channel
     before = (lead.score, lead.tier)
-    values = score_values(model, rules.lead_features(fields), engagement_of(lead), now)
+    values, lines = score_values(model, rules.lead_features(fields), engagement_of(lead), now)
     for name, value in values.items():
         setattr(lead, name, value)
     lead.save(update_fields=list(SCORE_COLUMNS))
+    write_lines(lead, lines or [])
     if before[1] != lead.tier:
         events.record(
             lead,

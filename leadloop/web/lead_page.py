@@ -82,6 +82,8 @@ def lead_for(user: User, lead_id: int) -> Lead:
             "reason_code",
             "duplicate_of",
             "previous_lead",
+            # The score's lines (their own table, `leads.ScoreLines`), in the same query.
+            "score_lines",
         ),
         pk=lead_id,
     )

@@ -42,7 +42,9 @@ def _scores(leads: list[Lead]) -> list[tuple[Any, ...]]:
     return list(
         Lead.objects.filter(pk__in=[x.pk for x in leads])
         .order_by("pk")
-        .values_list("pk", "score", "score_breakdown", "score_probability", "tier", "score_model")
+        .values_list(
+            "pk", "score", "score_lines__lines", "score_probability", "tier", "score_model"
+        )
     )
 
 
@@ -165,8 +167,8 @@ def test_an_interrupted_apply_keeps_its_chunks_and_applying_again_finishes_it(
         values = Lead.objects.filter(pk=lead.pk).values_list(*selectors.FEATURE_COLUMNS).get()
         features = selectors.features_from_values(values)
         engagement = scoring.engagement_of(lead)
-        expected = scoring.score_values(second, features, engagement, lead.scored_at)
-        assert lead.score_breakdown == expected["score_breakdown"]
+        expected, lines = scoring.score_values(second, features, engagement, lead.scored_at)
+        assert lead.score_breakdown == lines
         assert (lead.score, lead.tier, lead.score_model) == (expected["score"], expected["tier"], 2)
     # Done: applying it again, or the model it replaced, is refused.
     for model in (second, first):

@@ -167,7 +167,8 @@ def _python_scores(model: ScoringModel, lead: Lead) -> dict[str, Any]:
     lead.refresh_from_db()
     values = Lead.objects.filter(pk=lead.pk).values_list(*selectors.FEATURE_COLUMNS).get()
     features = selectors.features_from_values(values)
-    return scoring.score_values(model, features, scoring.engagement_of(lead), NOW)
+    values, lines = scoring.score_values(model, features, scoring.engagement_of(lead), NOW)
+    return {**values, "score_breakdown": lines}
 
 
 def test_sql_rescoring_equals_the_python_scoring_of_every_lead(world: World) -> None:
