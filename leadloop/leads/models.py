@@ -275,23 +275,25 @@ class Lead(models.Model):
 class ScoreLines(models.Model):
     """The lines of a lead's score (its breakdown), as JSON text, in a table of their own.
 
-    Applying a model rewrites the score of every open lead. On the lead row that
-    was a new version of a ~500-byte row with ~18 index entries, and the lines
-    (~800 bytes as jsonb with a ten-feature model) more than doubled the row, so
-    no page had room for the new version. Kept here, a rescoring leaves the lead
-    row's width as it was: with the free space the lead table keeps (fillfactor,
-    leads migration 0015) the new version fits on its page and writes no index
-    entry (a HOT update). Measured on 209,549 open leads (busy machine): one
-    UPDATE of the scores with the lines on the lead 23.6 s; without them, on a
-    table with free space, 4.3 s.
+    Applying a model rewrites the score of every open lead (issue 15: a million
+    in under a minute). On the lead row the lines (~800 bytes as jsonb with a
+    ten-feature model) more than doubled a ~500-byte row, and every rescoring
+    wrote all of it again. Here the lead row keeps its width and the lines are
+    one row in a table with one index. Plain JSON text, not jsonb: the lines are
+    only ever read whole, by the lead page, and turning the rescoring's text into
+    jsonb was most of computing the scores (209,549 leads: 6.0 s as jsonb, 2.4 s
+    as text, 2.0 s without lines; 834 bytes a lead against 605). No database
+    foreign key: its check at commit tripled writing new lines (200,320 rows:
+    3.9 s against 1.2 s), and leadloop never deletes a lead (the ORM still
+    deletes the lines with one). A lead never scored by a model has no row here.
 
-    Plain JSON text, not jsonb: the lines are only ever read whole, by the lead
-    page, and turning the rescoring's text into jsonb was most of computing the
-    scores (209,549 leads: 6.0 s as jsonb, 2.4 s as text, 2.0 s without lines;
-    and 834 bytes a lead against 605). No database foreign key either: its check
-    at commit doubled writing new lines (200,320 rows: 3.9 s against 1.2 s),
-    and leadloop never deletes a lead (the ORM still deletes the lines with one).
-    A lead never scored by a model has no row here.
+    Tried and not kept: half of each lead page left free (fillfactor 50), so the
+    rescoring's lead updates became in-place (HOT) ones writing no index entry.
+    At 1,000,000 leads the apply took 47.9 s instead of about 75, but everything
+    that reads the lead table paid for its double size: the funnel report 1.31 s,
+    reasons 1.13 s and unreachable 1.06 s (each under 1 s before), the queue page
+    111 ms, export and import 26-31 % slower. A monthly apply is not worth
+    slower pages every day.
     """
 
     lead = models.OneToOneField(

@@ -1,15 +1,8 @@
-"""The lines of a lead's score move to a table of their own, and the lead table keeps
-free space on its pages, so that applying a model rewrites every open lead's score
-as in-place (HOT) updates (see `leads.models.ScoreLines`)."""
+"""The lines of a lead's score move to a table of their own, as JSON text
+(see `leads.models.ScoreLines` why)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-# Half of each lead page left free: applying a model updates every open lead, and a
-# page of open leads needs room for a new version of each of them. On existing
-# databases only pages written from now on keep it; the first apply moves each
-# open lead into such a page (`VACUUM FULL leads_lead` does it at once, with a lock).
-FILLFACTOR = 50
 
 
 def copy_lines(apps, schema_editor):
@@ -32,16 +25,6 @@ def copy_back(apps, schema_editor):
         "WHERE s.lead_id = leads_lead.id) "
         "WHERE id IN (SELECT lead_id FROM leads_scorelines)"
     )
-
-
-def keep_free_space(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE leads_lead SET (fillfactor = {FILLFACTOR})")
-
-
-def no_free_space(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE leads_lead RESET (fillfactor)")
 
 
 class Migration(migrations.Migration):
@@ -72,5 +55,4 @@ class Migration(migrations.Migration):
             model_name="lead",
             name="score_breakdown",
         ),
-        migrations.RunPython(keep_free_space, no_free_space),
     ]

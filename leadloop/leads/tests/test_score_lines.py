@@ -1,4 +1,4 @@
-"""The lines of a lead's score live in `ScoreLines`; the lead table keeps free space."""
+"""The lines of a lead's score live in `ScoreLines`, beside the lead."""
 
 from __future__ import annotations
 
@@ -31,13 +31,6 @@ def test_intake_writes_the_lines_beside_the_lead(world: World) -> None:
     stored = json.loads(ScoreLines.objects.get(lead=lead).lines)
     assert stored == lead.score_breakdown == Lead.objects.get(pk=lead.pk).score_breakdown
     assert sum(line["points"] for line in stored) == lead.score
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL storage option")
-def test_the_lead_table_keeps_half_its_pages_free(db: None) -> None:
-    with connection.cursor() as cur:
-        cur.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [Lead._meta.db_table])
-        assert "fillfactor=50" in (cur.fetchone()[0] or [])
 
 
 @pytest.mark.django_db(transaction=True)

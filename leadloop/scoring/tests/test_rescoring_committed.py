@@ -109,33 +109,13 @@ def test_an_apply_in_committed_chunks_on_two_connections_equals_the_one_transact
 def test_an_interrupted_apply_keeps_its_chunks_and_applying_again_finishes_it(
     world: World, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(rescoring, "CHUNK", 3)
-    monkeypatch.setattr(rescoring, "WORKERS", 1)
-    leads = _leads(world)
-    first = _model(1, SPEC)
-    scoring.apply_model(first, actor=None, now=NOW)
-    before = {pk: tier for pk, *_, tier, _ in _scores(leads)}
-    second = _model(2, {**SPEC, "base": 75})
-    write = rescoring._write_in_one
-    calls: list[int] = []
-
-    def stop_at_the_second_chunk(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("the worker stopped")
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(rescoring, "_write_in_one", stop_at_the_second_chunk)
-    with pytest.raises(RuntimeError):
-        scoring.apply_model(second, actor=world.marketing, now=NOW)
-    second.refresh_from_db()
-    first.refresh_from_db()
+    leads, second, before = _stop_at_the_second_chunk(world, monkeypatch)
+    first = ScoringModel.objects.get(version=1)
     assert (second.status, first.status) == (ModelStatus.ACTIVE, ModelStatus.RETIRED)
     assert selectors.unfinished(second)
     on_second = Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=2)
     assert on_second.count() == 3
     assert not ModelEvent.objects.filter(scoring_model=second, kind=ModelEventKind.APPLIED)
-    monkeypatch.setattr(rescoring, "_write_in_one", write)
     assert selectors.rescoring_progress(second) == (3, len(leads))
 
     # The Scoring page says so and finishes it (a request runs no transaction).
@@ -189,12 +169,16 @@ def test_a_model_being_applied_is_not_applied_twice_at_once(world: World) -> Non
     assert ScoringModel.objects.get(pk=proposal.pk).status == ModelStatus.PROPOSAL
 
 
-def _stop_at_the_second_chunk(world: World, monkeypatch: Any) -> tuple[list[Lead], ScoringModel]:
-    """v1 applied, then v2's apply stopped by its second committed chunk (of 3 leads)."""
+def _stop_at_the_second_chunk(
+    world: World, monkeypatch: Any
+) -> tuple[list[Lead], ScoringModel, dict[int, str]]:
+    """v1 applied, then v2's apply stopped by its second committed chunk (of 3 leads);
+    the leads, v2, and each lead's tier under v1."""
     monkeypatch.setattr(rescoring, "CHUNK", 3)
     monkeypatch.setattr(rescoring, "WORKERS", 1)
     leads = _leads(world)
     scoring.apply_model(_model(1, SPEC), actor=None, now=NOW)
+    before = {pk: tier for pk, *_, tier, _ in _scores(leads)}
     second = _model(2, {**SPEC, "base": 75})
     write = rescoring._write_in_one
     calls: list[int] = []
@@ -210,13 +194,13 @@ def _stop_at_the_second_chunk(world: World, monkeypatch: Any) -> tuple[list[Lead
         scoring.apply_model(second, actor=world.marketing, now=NOW)
     monkeypatch.setattr(rescoring, "_write_in_one", write)
     second.refresh_from_db()
-    return leads, second
+    return leads, second, before
 
 
 def test_the_tick_leaves_an_apply_holding_its_lock_and_finishes_a_stopped_one(
     world: World, monkeypatch: Any
 ) -> None:
-    leads, second = _stop_at_the_second_chunk(world, monkeypatch)
+    leads, second, _ = _stop_at_the_second_chunk(world, monkeypatch)
     assert selectors.rescoring_progress(second) == (3, len(leads))
     assert not scoring.being_applied(second.pk)
     later = NOW + timedelta(minutes=3)
