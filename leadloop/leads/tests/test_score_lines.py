@@ -33,7 +33,7 @@ def test_intake_writes_the_lines_beside_the_lead(world: World) -> None:
     assert sum(line["points"] for line in stored) == lead.score
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_moves_every_breakdown_and_back(world: World) -> None:
     scored, plain = make_lead(world.a), make_lead(world.a)
     lines = [{"factor": "Industry: Retail", "points": 12, "part": "fit"}]
