@@ -55,7 +55,12 @@ def _identity_read(vendor: str) -> tuple[str, RowLoader[Lead]]:
     """
     del vendor  # the cache key: quoting and converters are the vendor's
     loader = RowLoader(Lead, "l", connection)
-    match = " OR ".join(f"l.{connection.ops.quote_name(key)} = %s" for key in IDENTITY_KEYS)
+    # `<> ''` restates the partial phone index's condition, so that the plan
+    # PostgreSQL keeps for the prepared statement (one for any value) may use it.
+    match = " OR ".join(
+        f"(l.{connection.ops.quote_name(key)} = %s AND l.{connection.ops.quote_name(key)} <> '')"
+        for key in IDENTITY_KEYS
+    )
     sql = (
         f"SELECT {', '.join(loader.columns)} FROM {Lead._meta.db_table} l "  # noqa: S608 -- names
         f"WHERE ({match}) AND l.stage <> %s ORDER BY l.created_at, l.id LIMIT %s"

@@ -396,7 +396,9 @@ def _match(rows: Sequence[Prepared], import_id: int) -> tuple[dict[int, list[Kno
     joins = " UNION ".join(
         f"SELECT s.line, l.id, l.stage, l.created_at, "  # noqa: S608 (names, not values)
         f"COALESCE(l.handed_off_by_id, l.owner_id) FROM {table} s "
-        f"JOIN {lead} l ON l.{key} = s.{key} WHERE s.{key} <> '' AND l.stage <> %s"
+        # `l.key <> ''` too: the partial index on the phone key holds no blank one.
+        f"JOIN {lead} l ON l.{key} = s.{key} WHERE s.{key} <> '' AND l.{key} <> '' "
+        "AND l.stage <> %s"
         for key in ("email_key", "phone_key", "person_key")
     )
     found: dict[int, list[Known]] = defaultdict(list)
