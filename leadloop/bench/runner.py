@@ -634,7 +634,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
                 size = str(options.leads)
                 log(f"scoring: tuning on {options.leads:,} synthetic closed leads, 30 attributes")
                 tuned = run_worker("scoring-tune", env, "--leads", size, log=log)
-                log(f"scoring: rescoring {options.leads:,} added open leads, intake with a model")
+                log(f"scoring: rescoring {options.leads:,} open leads, intake with a model")
                 rescored = run_worker("scoring-rescore", env, "--open-leads", size, log=log)
                 scored = {"tuning": tuned, "rescoring": rescored}
                 log(

@@ -5,11 +5,13 @@ attributes) in its own process, so its peak memory is its own; beside it, in
 the same process and on the same leads, one plain one-hot logistic regression
 (`tuning.plain_logistic`), the least a learner does.
 
-Rescoring adds N open leads in SQL, copied round-robin from the seeded ones
-(so their industries, titles, countries and campaigns vary as the seed's do),
-and applies a model to them (`lifecycle.scoring.apply_model`, as `leadloop
-scoring apply ID` does), beside the plainest UPDATE of the same columns of
-the same rows. Intake is timed with an active model and without, alternating.
+Rescoring adds open leads in SQL until N are open (the target speaks of
+1,000,000 open leads; the seed has open leads of its own), copied round-robin
+from the seeded ones (so their industries, titles, countries and campaigns vary
+as the seed's do), and applies a model to every open lead
+(`lifecycle.scoring.apply_model`, as `leadloop scoring apply ID` does), beside
+the plainest UPDATE of the same columns of the same rows. Intake is timed with
+an active model and without, alternating.
 The apply runs committed, as in production; what this part added is deleted
 afterwards and the seeded leads' scores given back: the later parts see the seed.
 """
@@ -105,8 +107,8 @@ def measure_tuning(*, leads: int, attributes: int = ATTRIBUTES) -> dict[str, Any
 
 
 def measure_rescoring(*, open_leads: int) -> dict[str, Any]:
-    """Rescore `open_leads` added open leads against a raw UPDATE; intake with and without
-    a model.
+    """Rescore `open_leads` open leads (the seed's and as many added) against a raw
+    UPDATE; intake with and without a model.
 
     The apply runs committed, as `leadloop scoring apply ID` runs it (in
     committed chunks on two connections on PostgreSQL); the raw UPDATE and the
@@ -117,7 +119,8 @@ def measure_rescoring(*, open_leads: int) -> dict[str, Any]:
     mark = _mark()
     with transaction.atomic():
         model = _model(now)
-        added = _add_open_leads(open_leads, now)
+        seeded = Lead.objects.filter(stage__in=sorted(states.OPEN_STAGES)).count()
+        added = _add_open_leads(max(open_leads - seeded, 0), now)
         _keep_scores(mark["lead"])
     setup = time.perf_counter() - started
     try:

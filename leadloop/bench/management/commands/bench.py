@@ -101,7 +101,7 @@ class Command(BaseCommand):
             "--no-scoring",
             action="store_true",
             help="Skip lead scoring's figures (tuning on --leads synthetic closed leads, "
-            "rescoring --leads added open leads, intake with a model).",
+            "rescoring --leads open leads, the seed's and added ones, intake with a model).",
         )
         parser.add_argument("--seed", type=int, default=1, help="Seed of the demo data.")
         parser.add_argument(
