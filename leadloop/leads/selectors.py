@@ -57,6 +57,7 @@ def _identity_read(vendor: str) -> tuple[str, RowLoader[Lead]]:
     loader = RowLoader(Lead, "l", connection)
     # `<> ''` restates the partial phone index's condition, so that the plan
     # PostgreSQL keeps for the prepared statement (one for any value) may use it.
+    # It is said for every key alike: a blank key never matches (it comes as NULL).
     match = " OR ".join(
         f"(l.{connection.ops.quote_name(key)} = %s AND l.{connection.ops.quote_name(key)} <> '')"
         for key in IDENTITY_KEYS

@@ -8,8 +8,14 @@ workers run it at once:
   due, and makes the recycle move (actor None, `transitions.apply_move`),
   which ends the cadence in the same transaction. A second tick finds it
   ended.
-* Late steps are picked with FOR UPDATE SKIP LOCKED and stamped
-  `late_at` with the condition re-checked; only the stamped rows notify.
+* Late steps are marked by one tick at a time (a transaction-scoped
+  advisory lock on PostgreSQL, taken batch by batch; a tick that does not
+  get it leaves the work to the one that has it). Within that tick the
+  steps are picked with FOR UPDATE SKIP LOCKED, so a lead a rep is writing
+  waits for the next tick, and stamped `late_at` with the condition
+  re-checked; only the stamped rows notify. Two ticks picking at once could
+  both stop short: a row lock taken on a step whose lead the other tick
+  held stays until commit, and each then took the other's step for taken.
 * Purgatory flags are claimed by a partial unique index (one open flag per
   lead and reason) under a transaction-scoped advisory lock on PostgreSQL
   (SQLite's IMMEDIATE transaction serializes writers anyway); only new
@@ -73,6 +79,17 @@ def run_followup(*, now: datetime, batch_size: int = BATCH_SIZE) -> FollowupResu
     if any(result.as_dict().values()):
         log.info("follow-up tick", extra={"now": now.isoformat(), **result.as_dict()})
     return result
+
+
+def _advisory_lock(name: str) -> bool:
+    """One tick at a time in the part called `name` on PostgreSQL; released at commit.
+    (SQLite's IMMEDIATE transactions already serialize the writers.)"""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
+        row = cur.fetchone()
+    return bool(row and row[0])
 
 
 # ---------------------------------------------------------------- recycling
@@ -146,6 +163,8 @@ def mark_late_steps(*, now: datetime, result: FollowupResult, batch_size: int) -
     """Stamp steps past their day once, and tell the sales rep they owe them."""
     while True:
         with transaction.atomic():
+            if not _advisory_lock("leadloop.followup.late"):
+                return  # another tick is marking; it goes on until none is left
             # Lock the lead with the task: every other writer locks the lead first, and the
             # notifications' foreign keys want it at commit; a lead someone holds is left
             # for the next tick rather than waited for in a circle. A cadence that has run
@@ -187,16 +206,6 @@ def mark_late_steps(*, now: datetime, result: FollowupResult, batch_size: int) -
 
 
 # ---------------------------------------------------------------- purgatory
-
-
-def _advisory_lock(name: str) -> bool:
-    """One purgatory pass at a time on PostgreSQL; released at commit."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
-        row = cur.fetchone()
-    return bool(row and row[0])
 
 
 PURGATORY_TEXT = {

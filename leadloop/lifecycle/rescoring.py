@@ -183,14 +183,8 @@ def rescore_open_committed(
             with lock:
                 failed.append(exc)
 
-    def in_thread() -> None:
-        try:
-            work()
-        finally:
-            connection.close()
-
     threads = [
-        threading.Thread(target=in_thread, name=f"rescoring-{i}")
+        threading.Thread(target=_closing(work), name=f"rescoring-{i}")
         for i in range(min(workers or WORKERS, len(ranges)) - 1)
     ]
     for thread in threads:
@@ -203,12 +197,12 @@ def rescore_open_committed(
     return done[0], done[1]
 
 
-def _closing(fn: Callable[[int], _T]) -> Callable[[int], _T]:
+def _closing(fn: Callable[..., _T]) -> Callable[..., _T]:
     """`fn` run in another thread, that thread's connection closed after it."""
 
-    def run(arg: int) -> _T:
+    def run(*args: Any) -> _T:
         try:
-            return fn(arg)
+            return fn(*args)
         finally:
             connection.close()
 
@@ -537,19 +531,23 @@ def _points(
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
             # As for the chunks (see _RESCORING_SETTINGS): one statement, no JIT.
-            cur.execute("SET LOCAL jit = off")
+            _set({"jit": "off"})
             cur.execute(statement)
             found = [(j, k) for row in cur.fetchall() for j, k in enumerate(row) if k is not None]
         else:
             cur.execute(statement)
             found = cur.fetchall()
+    # Each distinct key's features, so a value found is read once per feature.
+    readers: dict[str, list[int]] = {}
+    for f, key in enumerate(keys):
+        if key is not None:
+            readers.setdefault(key, []).append(f)
     rows = []
     for j, k in found:
-        for f, key in enumerate(keys):
-            if key == distinct[j]:
-                feature = features[f]
-                points, line = _line(feature, _feature_value(feature["name"], k, campaigns))
-                rows.append((f, k, points, line))
+        for f in readers[distinct[j]]:
+            feature = features[f]
+            points, line = _line(feature, _feature_value(feature["name"], k, campaigns))
+            rows.append((f, k, points, line))
     return rows
 
 
