@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 
 from leadloop.leads.export import export_csv, export_leads
 from leadloop.leads.selectors import filtered_leads
-from leadloop.lib import sheets
-from leadloop.lib.pages import clock, current_user, page
+from leadloop.lib import pages, sheets
+from leadloop.lib.pages import current_user, page
 from leadloop.web.forms import LeadFilterForm
 
 
@@ -24,7 +24,7 @@ def lead_export(request: HttpRequest) -> HttpResponseBase:
     form = LeadFilterForm(request.GET, user=user, tz=timezone.get_current_timezone())
     form.is_valid()
     leads = filtered_leads(user, form.filters())
-    name = f"leads-{clock():%Y%m%d-%H%M}"
+    name = f"leads-{pages.clock():%Y%m%d-%H%M}"
     if request.GET.get("format") == "xlsx":
         table = export_leads(leads)
         # FileResponse closes (and so deletes) the spooled file once sent.

@@ -22,8 +22,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.models import User
+from leadloop.lib import pages
 from leadloop.lib.errors import Conflict
-from leadloop.lib.pages import clock, current_user, page
+from leadloop.lib.pages import current_user, page
 from leadloop.lib.times import parse_utc
 from leadloop.lifecycle import scoring
 from leadloop.scoring import selectors
@@ -178,7 +179,7 @@ def scoring_tune(request: HttpRequest) -> HttpResponse:
         scoring.queue_tuning(
             target=request.POST.get("target", ""),
             actor=user,
-            now=clock(),
+            now=pages.clock(),
             since=parse_utc(since + "T00:00:00Z", "since") if since else None,
         )
     except (ValidationError, Conflict) as exc:
@@ -205,7 +206,7 @@ def scoring_apply(request: HttpRequest, model_id: int) -> HttpResponse:
     user = _scorer(request)
     model = get_object_or_404(ScoringModel, pk=model_id)
     try:
-        applied = scoring.apply_model(model, actor=user, now=clock())
+        applied = scoring.apply_model(model, actor=user, now=pages.clock())
     except Conflict as exc:
         messages.error(request, str(exc))
     else:

@@ -45,9 +45,9 @@ from leadloop.imports.services import (
     store_file,
     values_in_file,
 )
-from leadloop.lib import sheets
+from leadloop.lib import pages, sheets
 from leadloop.lib.errors import NotPermitted
-from leadloop.lib.pages import HtmxHttpRequest, clock, current_user, page
+from leadloop.lib.pages import HtmxHttpRequest, current_user, page
 from leadloop.lifecycle.imports import progress_of
 from leadloop.lifecycle.tasks import queue_import
 from leadloop.web.imports.forms import MappingForm, UploadForm
@@ -102,7 +102,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
                     stored=stored,
                     file_name=upload.name,
                     actor=user,
-                    now=clock(),
+                    now=pages.clock(),
                     mapping=form.cleaned_data["mapping"],
                     sheet=form.cleaned_data.get("sheet") or "",
                 )
@@ -207,7 +207,7 @@ def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
         configure(
             lead_import,
             actor=user,
-            now=clock(),
+            now=pages.clock(),
             mapping=mapping,
             campaign=form.cleaned_data.get("campaign"),
             campaign_name=form.cleaned_data.get("new_campaign") or None,
@@ -219,7 +219,7 @@ def import_mapping(request: HttpRequest, import_id: int) -> HttpResponse:
         )
         action = request.POST.get("action", "save")
         if action in ("check", "import"):
-            queue_import(lead_import, actor=user, now=clock(), dry_run=action == "check")
+            queue_import(lead_import, actor=user, now=pages.clock(), dry_run=action == "check")
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             target = field if field in form.fields else None
@@ -271,7 +271,7 @@ def import_resume(request: HttpRequest, import_id: int) -> HttpResponse:
     lead_import = _import_for(request, import_id)
     _may_change(user, lead_import)
     try:
-        queue_import(lead_import, actor=user, now=clock(), dry_run=False)
+        queue_import(lead_import, actor=user, now=pages.clock(), dry_run=False)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     return HttpResponseRedirect(reverse("imports:detail", args=[lead_import.pk]))

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from leadloop.accounts.choices import Role
 from leadloop.accounts.models import User
-from leadloop.lib.pages import clock, current_user, page
+from leadloop.lib import pages
+from leadloop.lib.pages import current_user, page
 from leadloop.lifecycle import webhooks
 from leadloop.web.webhooks.forms import EndpointForm, ResendFailedForm
 from leadloop.webhooks import services
@@ -60,7 +61,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
                     team=form.cleaned_data["team"],
                     description=form.cleaned_data["description"],
                     is_active=form.cleaned_data["active"],
-                    now=clock(),
+                    now=pages.clock(),
                 )
             except ValidationError as exc:
                 _field_errors(form, exc)
@@ -121,7 +122,7 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         try:
             services.update_endpoint(
                 endpoint,
-                now=clock(),
+                now=pages.clock(),
                 url=form.cleaned_data["url"],
                 events=form.chosen_events(),
                 description=form.cleaned_data["description"],
@@ -140,7 +141,7 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint(request, endpoint_id)
     try:
-        webhooks.send_test(endpoint, now=clock())
+        webhooks.send_test(endpoint, now=pages.clock())
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
@@ -152,7 +153,7 @@ def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @page
 def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint(request, endpoint_id)
-    secret = services.rotate_secret(endpoint, now=clock())
+    secret = services.rotate_secret(endpoint, now=pages.clock())
     return _detail(request, endpoint, secret=secret)
 
 
@@ -170,7 +171,7 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 def resend(request: HttpRequest, endpoint_id: int, delivery_id: int) -> HttpResponse:
     endpoint = _endpoint(request, endpoint_id)
     delivery = get_object_or_404(Delivery, pk=delivery_id, endpoint=endpoint)
-    webhooks.resend(delivery, now=clock())
+    webhooks.resend(delivery, now=pages.clock())
     messages.success(request, f"Message {delivery.message_id or delivery.pk} queued again.")
     return HttpResponseRedirect(reverse("webhooks:detail", args=[endpoint.pk]))
 
@@ -183,6 +184,6 @@ def resend_failed(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Give the time from which failed messages are sent again.")
         return HttpResponseRedirect(reverse("webhooks:detail", args=[endpoint.pk]))
-    count = webhooks.resend_failed(endpoint, since=form.cleaned_data["since"], now=clock())
+    count = webhooks.resend_failed(endpoint, since=form.cleaned_data["since"], now=pages.clock())
     messages.success(request, f"{count} failed messages queued again.")
     return HttpResponseRedirect(reverse("webhooks:detail", args=[endpoint.pk]))
