@@ -24,9 +24,9 @@ from typing import Any
 
 from leadloop.imports.countries import parse_country
 from leadloop.imports.fields import FULL_NAME, value_key
+from leadloop.imports.kinds import flag_or_count
 from leadloop.imports.plan import Plan
 from leadloop.imports.values import (
-    parse_bool,
     parse_count,
     parse_date_text,
     parse_datetime,
@@ -136,7 +136,7 @@ class Converter:
         for name, positions in plan.attributes.items():
             typed: Callable[[str], Any] | None = {
                 "number": parse_number,
-                "boolean": parse_bool,
+                "boolean": flag_or_count,
                 "date": lambda text: parse_date_text(text, order=order, zone=zone),
             }.get(plan.kinds.get(name, "text"))
             self._attributes.append((name, positions, typed))

@@ -47,7 +47,7 @@ def infer_kind(
 
     `values` is the sample (values may repeat) or a count per distinct value.
     Every value must read as the kind: yes/no words first, so a column of
-    only 0 and 1 is boolean (a flag, not a measure); then numbers, then
+    0 and 1 is boolean (a flag, not a measure; all 0 is a number); then numbers, then
     dates. Digits that are codes (a leading zero, more than 15 digits, or a
     `header` that says ID, zip or code) stay text. A column of at most 20
     distinct short values, each seen twice on average, is a category;
@@ -57,7 +57,12 @@ def infer_kind(
     distinct = [value for value in counts if value.strip()]
     if not distinct:
         return "text"
-    if _all(parse_bool, distinct):
+    # Digits only as a flag when both 0 and 1 are there: a column that is all 0 in
+    # the sample (a count of earlier contacts, say, in a file sorted by date) is a
+    # number, and its later 2 or 3 must still read.
+    if _all(parse_bool, distinct) and not (
+        all(value.strip().isdigit() for value in distinct) and len(distinct) < 2
+    ):
         return "boolean"
     if _all(parse_number, distinct):
         return "text" if _identifier(header, distinct) else "number"
@@ -73,6 +78,18 @@ def infer_kind(
     return "text"
 
 
+def flag_or_count(text: str) -> bool | int | float:
+    """A boolean column's cell: yes or no, or the number a 0/1 column turned out to
+    count (its kind was read from the first rows; a later 3 is kept, not refused)."""
+    try:
+        return parse_bool(text)
+    except ValueError as no:
+        try:
+            return parse_number(text)
+        except ValueError:
+            raise no from None
+
+
 def typed_value(
     kind: str, text: str, *, order: str | None = None, zone: tzinfo = UTC
 ) -> str | int | float | bool:
@@ -84,7 +101,7 @@ def typed_value(
     if kind == "number":
         return parse_number(text)
     if kind == "boolean":
-        return parse_bool(text)
+        return flag_or_count(text)
     if kind == "date":
         return parse_date_text(text, order=order, zone=zone)
     return text

@@ -3,8 +3,8 @@
 `resolve` finds every column the mapping names in the file's header and
 refuses, with every reason at once, a mapping that names a column the file
 lacks, a stage value found in the file that has no target, or a file in
-which no column gives a lead its email or phone. What it returns (a Plan)
-is what the converter is built from.
+which no column gives a lead its email or phone (unless it is a history of
+closed leads). What it returns (a Plan) is what the converter is built from.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from leadloop.imports.mapping import Mapping
 from leadloop.imports.sampling import Sample
 from leadloop.imports.values import guess_date_order
 from leadloop.leads.person import MAX_ATTRIBUTES
+from leadloop.leads.states import OPEN_STAGES
 
 
 class PlanError(ValueError):
@@ -69,6 +70,45 @@ def _missing_column(column: str, header: list[str]) -> str:
     )
 
 
+def _kinds(
+    mapping: Mapping,
+    header: list[str],
+    attributes: dict[str, list[int]],
+    sample: Sample | None,
+) -> dict[str, str]:
+    """Each attribute's kind: the mapping's, or inferred from the sample's values (text
+    without a sample)."""
+    kinds = {name: mapping.kinds.get(name, "") for name in attributes}
+    for name, positions in attributes.items():
+        if not kinds[name]:
+            counts: Counter[str] = Counter()
+            if sample is not None:
+                for position in positions:
+                    counts.update(sample.columns[header[position]].counts)
+            kinds[name] = infer_kind(
+                counts, order=guess_date_order(list(counts)), header=header[positions[0]]
+            )
+    return kinds
+
+
+def typed(mapping: Mapping, header: list[str], sample: Sample) -> Mapping:
+    """The mapping with a kind for every attribute it leaves untyped, from the sample.
+
+    A mapping written by hand seldom says that a column holds numbers; without
+    a kind every attribute would be stored as text, and a number (visits, time
+    on the site) would reach scoring as a category per distinct value.
+    """
+    keys: dict[str, int] = {}
+    for index, name in enumerate(header):
+        keys.setdefault(header_key(name), index)
+    attributes: dict[str, list[int]] = {}
+    for column, target in mapping.columns.items():
+        position = _find(column, header, keys)
+        if position is not None and target is not None and is_attribute(target):
+            attributes.setdefault(attribute_name(target), []).append(position)
+    return replace(mapping, kinds={**mapping.kinds, **_kinds(mapping, header, attributes, sample)})
+
+
 def resolve(
     mapping: Mapping,
     header: list[str],
@@ -104,10 +144,17 @@ def resolve(
             attributes.setdefault(attribute_name(target), []).append(position)
         else:
             fields.setdefault(target, []).append(position)
-    if not {"email", "phone"} & fields.keys():
+    history = "stage" in fields and any(
+        stage is not None and stage not in OPEN_STAGES for stage in mapping.stages.values()
+    )
+    if not {"email", "phone"} & fields.keys() and not history:
+        # A file of closed leads (an outcome history) may go without: see
+        # `clean_lead_fields`. Its open rows are then refused one by one.
         problems.append(
-            "No column is mapped to email or phone, and a lead needs one of them: map the "
-            "column that holds email addresses to email (or phone numbers to phone)."
+            "No column is mapped to email or phone, and an open lead needs one of them: map "
+            "the column that holds email addresses to email (or phone numbers to phone). A "
+            "file of closed leads only (history, for reports and scoring) may go without: "
+            "map its outcome column to stage, with closed targets such as won or lost."
         )
     if len(attributes) > MAX_ATTRIBUTES:
         problems.append(
@@ -127,16 +174,7 @@ def resolve(
             )
     if problems:
         raise PlanError(problems)
-    kinds = {name: mapping.kinds.get(name, "") for name in attributes}
-    for name, positions in attributes.items():
-        if not kinds[name]:
-            counts: Counter[str] = Counter()
-            if sample is not None:
-                for position in positions:
-                    counts.update(sample.columns[header[position]].counts)
-            kinds[name] = infer_kind(
-                counts, order=guess_date_order(list(counts)), header=header[positions[0]]
-            )
+    kinds = _kinds(mapping, header, attributes, sample)
     applied = replace(mapping, kinds=kinds)
     return Plan(
         header=list(header),

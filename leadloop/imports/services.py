@@ -33,7 +33,7 @@ from leadloop.campaigns.models import Campaign
 from leadloop.imports.guess import mapping_for
 from leadloop.imports.mapping import Mapping, MappingError, dump_mapping, load_mapping
 from leadloop.imports.models import ImportState, LeadImport, OnError
-from leadloop.imports.plan import Plan, PlanError, resolve
+from leadloop.imports.plan import Plan, PlanError, resolve, typed
 from leadloop.imports.reading import ReadError
 from leadloop.imports.sampling import Sample, distinct_values, sample
 from leadloop.imports.values import DATE_ORDERS
@@ -130,14 +130,11 @@ def _read(path: Path, sheet: str | None) -> Sample:
 
 
 def _mapping(given: str | dict[str, Any] | Mapping, found: Sample) -> Mapping:
-    if isinstance(given, Mapping):
-        return given
+    """The mapping chosen for a file: a built-in one made for it, or the one given with
+    the kinds it leaves out inferred from the file's sample."""
     if isinstance(given, str) and given.strip().lower() in BUILT_IN:
         return mapping_for(given.strip().lower(), found.header, found)
-    try:
-        return load_mapping(given)
-    except MappingError as exc:
-        raise ValidationError({"mapping": exc.problems}) from None
+    return typed(given if isinstance(given, Mapping) else _load(given), found.header, found)
 
 
 def default_team() -> Team | None:
@@ -251,14 +248,10 @@ def configure(
     )
     with transaction.atomic():
         if mapping is not None:
-            if isinstance(mapping, str) and mapping.strip().lower() in BUILT_IN:
-                found = _read(file_path(lead_import), lead_import.sheet)
-                lead_import.mapping = dump_mapping(_mapping(mapping, found))
-                lead_import.mapping_name = mapping.strip().lower()
-            else:
-                chosen = mapping if isinstance(mapping, Mapping) else _load(mapping)
-                lead_import.mapping = dump_mapping(chosen)
-                lead_import.mapping_name = "custom"
+            found = _read(file_path(lead_import), lead_import.sheet)
+            lead_import.mapping = dump_mapping(_mapping(mapping, found))
+            name = mapping.strip().lower() if isinstance(mapping, str) else ""
+            lead_import.mapping_name = name if name in BUILT_IN else "custom"
         if campaign is not None:
             lead_import.campaign = campaign
             lead_import.campaign_name = ""

@@ -51,8 +51,13 @@ _MAX_LEN: dict[str, int] = {
 }
 
 
-def clean_lead_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate person and company fields one by one; ValidationError names each bad field."""
+def clean_lead_fields(data: Mapping[str, Any], *, contact: bool = True) -> dict[str, Any]:
+    """Validate person and company fields one by one; ValidationError names each bad field.
+
+    `contact`: the lead must be reachable (an email or a phone), as every lead
+    that is still to be worked must. A closed lead of an imported history may
+    have neither: public and anonymised outcome data sets carry no contact
+    data, and what reports and scoring learn from is its outcome."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     for name in PERSON_FIELDS:
@@ -96,8 +101,8 @@ def clean_lead_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             errors["phone"] = str(exc)
     else:
         out["phone_key"] = ""
-    if not out["email"] and not out["phone"]:
-        errors.setdefault("email", "a lead needs an email or a phone number")
+    if contact and not out["email"] and not out["phone"]:
+        errors.setdefault("email", "an open lead needs an email or a phone number")
     attributes = data.get("attributes") or {}
     problem = attributes_problem(attributes)
     if problem:

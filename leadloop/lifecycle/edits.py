@@ -20,6 +20,7 @@ from leadloop.leads.claims import check_claim
 from leadloop.leads.models import Lead
 from leadloop.leads.permissions import manages_side, may_work
 from leadloop.leads.person import PERSON_FIELDS, clean_lead_fields
+from leadloop.leads.states import OPEN_STAGES
 from leadloop.lib.errors import NotPermitted
 from leadloop.lib.times import utc
 from leadloop.lifecycle import events, outbox
@@ -54,7 +55,7 @@ def edit_lead(
             raise NotPermitted(f"{actor} may not edit lead {locked.pk}.")
         check_claim(locked, actor, now)
         current = {name: getattr(locked, name) for name in EDITABLE}
-        cleaned = clean_lead_fields({**current, **fields})
+        cleaned = clean_lead_fields({**current, **fields}, contact=locked.stage in OPEN_STAGES)
         changes = {
             name: (current[name], cleaned[name])
             for name in EDITABLE

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from leadloop.imports.converter import ConvertedRow
 from leadloop.leads.choices import Stage
 from leadloop.leads.person import PERSON_FIELDS, clean_lead_fields
+from leadloop.leads.states import OPEN_STAGES
 from leadloop.lib.times import iso_utc
 
 
@@ -67,15 +68,16 @@ def prepare(
     values = converted.fields
     data: dict[str, Any] = {name: values.get(name) for name in PERSON_FIELDS}
     data["attributes"] = dict(converted.attributes)
+    stage = str(values.get("stage") or Stage.NEW)
     try:
-        person = clean_lead_fields(data)
+        # A closed row is history: it needs no contact data (see clean_lead_fields).
+        person = clean_lead_fields(data, contact=stage in OPEN_STAGES)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             problems.extend(Problem(line, column_of(name, converted), m) for m in messages)
         person = {}
     if problems:
         return problems
-    stage = str(values.get("stage") or Stage.NEW)
     created_at = values.get("created_at")
     row = Prepared(
         line=line,

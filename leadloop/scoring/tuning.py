@@ -50,6 +50,11 @@ MIN_EACH = 10
 MIN_PRESENT = 0.01
 # A feature that alone separates the outcomes this well is the outcome in disguise.
 LEAK_AUC = 0.97
+# A category with a value of its own on this share of the leads that have it is an
+# identifier (or free text), not something the next lead can share. High, so that a
+# column of mostly unique values with a few common ones (job titles) is still learned
+# from, its rare values merged.
+IDENTIFIER_SHARE = 0.9
 HALF_LIVES: tuple[float | None, ...] = (None, 365.0, 90.0)
 CS = (0.03, 0.1, 0.3, 1.0)
 BIN_COUNTS = (4, 8)
@@ -673,7 +678,8 @@ def _grouped_auc(positives: np.ndarray, negatives: np.ndarray) -> float:
 
 
 def leaks(history: History) -> list[dict[str, Any]]:
-    """Features that alone separate the outcomes almost perfectly: known only after it."""
+    """Features left out, each with why: those that alone separate the outcomes almost
+    perfectly (known only after it), and identifiers."""
     found: list[dict[str, Any]] = []
     y = history.outcomes
     if len(np.unique(y)) < 2:
@@ -682,18 +688,33 @@ def leaks(history: History) -> list[dict[str, Any]]:
     for feature in build_features(history, bins=8, min_count=1):
         levels = feature.levels_of(history.columns[feature.name], n)
         k = len(feature.levels)
+        counts = np.bincount(levels, minlength=k)
         pos = np.bincount(levels, weights=y, minlength=k)
-        neg = np.bincount(levels, minlength=k) - pos
+        neg = counts - pos
         auc = _grouped_auc(pos, neg)
-        if auc >= LEAK_AUC:
+        # A value of its own on most leads (a record id, free text) separates any
+        # outcomes on the history it is counted on, and says nothing of the next lead.
+        present = n - int(counts[-1])
+        singles = int((counts[:-2] == 1).sum()) if feature.kind == "category" else 0
+        if present and singles >= IDENTIFIER_SHARE * present:
             found.append(
                 {
                     "attribute": feature.name,
                     "label": rules.label_of(feature.name),
                     "auc": round(float(auc), 4),
-                    "why": f"{rules.label_of(feature.name)} alone separates the outcomes "
-                    f"(AUC {auc:.2f}): it looks set only once the outcome was known, so it "
-                    "was left out",
+                    "why": f"a value of its own on {singles:,} of the {present:,} leads that "
+                    "have it: an identifier or free text, which says nothing about the next "
+                    "lead",
+                }
+            )
+        elif auc >= LEAK_AUC:
+            found.append(
+                {
+                    "attribute": feature.name,
+                    "label": rules.label_of(feature.name),
+                    "auc": round(float(auc), 4),
+                    "why": f"it alone separates the outcomes (AUC {auc:.2f}): it looks set "
+                    "only once the outcome was known",
                 }
             )
     return found

@@ -84,6 +84,8 @@ def test_unknown_countries_say_what_to_give(text: str) -> None:
     ("values", "kind"),
     [
         (["0", "1", "1", "0"], "boolean"),
+        (["0", "0", "0"], "number"),  # all 0 so far: a count, not yet a flag
+        (["1", "x"], "boolean"),
         (["yes", "no", "Yes"], "boolean"),
         (["x", "x", "x"], "boolean"),
         (["12", "3.5", "1,200", "-4"], "number"),
@@ -116,3 +118,7 @@ def test_typed_values() -> None:
     assert typed_value("text", "anything") == "anything"
     with pytest.raises(ValueError, match="not a number"):
         typed_value("number", "lots")
+    # A 0/1 column that turns out to count keeps the count; a word is still refused.
+    assert typed_value("boolean", "3") == 3
+    with pytest.raises(ValueError, match="not yes or no"):
+        typed_value("boolean", "maybe")

@@ -32,7 +32,7 @@ def test_every_problem_with_the_mapping_is_named_before_anything_is_written() ->
     mapping = load_mapping(
         {
             "columns": {"Emial": "email", "Status": "stage", "Firma": "company"},
-            "stages": {"Offen": "new", "Verloren": "lost"},
+            "stages": {"Offen": "new", "Verloren": "nurture"},
         }
     )
     with pytest.raises(PlanError) as caught:

@@ -12,11 +12,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from leadloop.imports.mapping import load_mapping
 from leadloop.imports.models import ImportedRow, ImportProblem, ImportState, LeadImport
+from leadloop.imports.plan import PlanError, resolve
 from leadloop.imports.services import create_import, store_file
 from leadloop.leads.choices import EventKind, Stage
 from leadloop.leads.models import Lead, LeadEvent
 from leadloop.lifecycle import import_batch, imports
+from leadloop.lifecycle.edits import edit_lead
 from leadloop.lifecycle.imports import ImportRefused, run_import
 from leadloop.lifecycle.transitions import lead_transition
 from leadloop.notifications.models import Notification
@@ -159,6 +162,62 @@ def test_an_open_row_of_a_closed_person_is_a_returning_prospect(world: World) ->
     assert LeadEvent.objects.filter(lead=closed, kind=EventKind.RETURNED).exists()
     told = Notification.objects.filter(user=world.a.inside, lead=new)
     assert told.exists()
+
+
+def test_an_anonymised_outcome_history_imports_without_contact_data(world: World) -> None:
+    """Public outcome data sets carry no email or phone: their closed rows are history,
+    an open row among them is refused by line, and a mapping written by hand gets its
+    attributes' kinds from the file."""
+    header = ["Prospect ID", "Lead Source", "TotalVisits", "Converted"]
+    rows = [
+        {"Prospect ID": "7927b2df", "Lead Source": "Google", "TotalVisits": "5", "Converted": "1"},
+        {"Prospect ID": "2a272436", "Lead Source": "Olark", "TotalVisits": "", "Converted": "0"},
+        {
+            "Prospect ID": "8cc8c611",
+            "Lead Source": "Google",
+            "TotalVisits": "2.5",
+            "Converted": "?",
+        },
+    ]
+    mapping = {
+        "columns": {
+            "Prospect ID": "attributes.prospect_id",
+            "Lead Source": "attributes.lead_source",
+            "TotalVisits": "attributes.total_visits",
+            "Converted": "stage",
+        },
+        "stages": {"1": "won", "0": "lost", "?": "new"},
+    }
+    lead_import = new_import(world, csv_bytes(rows, header), mapping=mapping)
+    assert lead_import.mapping["kinds"]["total_visits"] == "number"
+    summary = run(world, lead_import)
+    assert (summary.created, summary.skipped) == (2, 1)
+    won, lost = Lead.objects.filter(campaign=world.a.campaign).order_by("pk")
+    assert (won.stage, lost.stage) == (Stage.WON, Stage.LOST)
+    assert (won.email, won.phone) == ("", "")
+    assert won.attributes == {"prospect_id": "7927b2df", "lead_source": "Google", "total_visits": 5}
+    problem = ImportProblem.objects.get(lead_import=lead_import, dry_run=False)
+    assert problem.line == 4
+    assert problem.message == "an open lead needs an email or a phone number"
+    # A closed lead of that history can still be corrected without inventing contact data.
+    edited = edit_lead(
+        lead=won, actor=world.a.tele_manager, fields={"industry": "Education"}, now=NOW
+    )
+    assert edited.industry == "Education"
+
+
+def test_a_file_without_contact_columns_or_closed_stages_is_refused() -> None:
+    header = ["Prospect ID", "Status"]
+    for stages in ({"Open": "new"}, None):
+        columns = {"Prospect ID": "attributes.prospect_id"}
+        if stages:
+            columns["Status"] = "stage"
+        with pytest.raises(PlanError, match="an open lead needs one of them"):
+            resolve(load_mapping({"columns": columns, "stages": stages or {}}), header)
+    closed = load_mapping(
+        {"columns": {"Prospect ID": "attributes.x", "Status": "stage"}, "stages": {"Won": "won"}}
+    )
+    assert resolve(closed, header, stage_values=["Won"]).fields == {"stage": (1,)}
 
 
 def test_the_same_file_twice_creates_nothing_the_second_time(world: World) -> None:

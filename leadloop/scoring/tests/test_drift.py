@@ -65,6 +65,20 @@ def test_an_attribute_that_is_the_outcome_in_disguise_is_refused_by_name() -> No
     assert all(f["name"] != "attributes.contract_signed" for f in result["spec"]["features"])
 
 
+def test_a_record_id_is_left_out_as_an_identifier_not_as_a_leak() -> None:
+    history = drifting_history(600, seed=3)
+    # A CRM export's record id: a value of its own on every lead, "separating" any
+    # outcomes on the history it is counted on.
+    ids = [f"00Q{i:06d}" for i in range(len(history))]
+    history.columns["attributes.record_id"] = tuning.column_of(ids)
+    result = tuning.tune(history, target="won", current=None)
+    [left_out] = result["backtest"]["refused"]
+    assert left_out["attribute"] == "attributes.record_id"
+    assert left_out["why"].startswith("a value of its own on 600 of the 600 leads")
+    assert "identifier" in left_out["why"] and "outcome was known" not in left_out["why"]
+    assert all(f["name"] != "attributes.record_id" for f in result["spec"]["features"])
+
+
 def test_the_same_history_gives_the_same_proposal() -> None:
     history = drifting_history(400, seed=5)
     first = tuning.tune(history, target="won", current=None)

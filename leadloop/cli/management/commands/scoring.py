@@ -114,7 +114,7 @@ class Command(BaseCommand):
         )
         settings = bt["settings"]
         w(
-            f"Chosen: recency half-life {settings['half_life_days'] or 'none'} days, "
+            f"Chosen: {_half_life(settings['half_life_days'])}, "
             f"C {settings['C']}, {settings['bins']} bins per number, values under "
             f"{settings['min_count']} leads merged into (other)"
         )
@@ -133,7 +133,7 @@ class Command(BaseCommand):
         for row in bt["proposal"]["reliability"]:
             w(f"  {row['bin']:<9}{row['count']:>7}  {row['predicted']:.3f}  {row['observed']:.3f}")
         for refused in bt.get("refused", []):
-            w(f"\nRefused {refused['attribute']}: {refused['why']}")
+            w(f"\nLeft out {refused['label']}: {refused['why']}")
         w("\nPoints (count, outcome rate, lift):")
         for v in bt["values"]:
             lift = "-" if v["lift"] is None else f"{v['lift']:.2f}"
@@ -252,3 +252,10 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {name.replace('_', ' '):<20}{figures['auc']:>9.3f}{figures['brier']:>9.4f}"
                 )
+
+
+def _half_life(days: float | None) -> str:
+    """The chosen weighting of past outcomes, in words."""
+    if not days:
+        return "every outcome weighted alike (no recency half-life)"
+    return f"recency half-life {days:g} days"
