@@ -307,12 +307,18 @@ class Lead(models.Model):
         ]
 
     def __str__(self) -> str:
-        name = f"{self.first_name} {self.last_name}".strip() or self.email or f"lead {self.pk}"
+        name = self.display_name
         return f"{name} ({self.company})" if self.company else name
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        """What a list shows as the lead's link: never empty (a phone-only lead, or an
+        anonymised lead of an imported history, has no name and no email)."""
+        return self.full_name or self.email or self.phone or f"Lead {self.pk}"
 
     @property
     def score_breakdown(self) -> list[dict[str, Any]]:

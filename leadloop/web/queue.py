@@ -105,6 +105,7 @@ QUEUE_FIELDS = (
     "first_name",
     "last_name",
     "email",
+    "phone",
     "company",
     "priority",
     "stage",

@@ -168,6 +168,21 @@ def test_inside_rep_sees_only_her_own_leads(world: World, leads: dict[str, Lead]
     assert "Colleague" not in listing
 
 
+def test_a_lead_without_name_or_email_is_still_a_link_in_her_lists(world: World) -> None:
+    phone_only = make_lead(
+        world.a, owner=world.a.inside, first_name="", last_name="", email="", phone="+49 30 1234567"
+    )
+    anonymous = Lead.objects.filter(pk=make_lead(world.a, owner=world.a.inside).pk)
+    anonymous.update(first_name="", last_name="", email="", phone="")  # an imported history row
+    nameless = anonymous.get()
+    client = client_for(world.a.inside)
+    for url in (reverse("web:lead_list"), reverse("web:queue")):
+        page = client.get(url).content.decode()
+        assert f'{detail(phone_only)}">+49 30 1234567</a>' in page, url
+        assert f'{detail(nameless)}">Lead {nameless.pk}</a>' in page, url
+    assert f"<h1>Lead {nameless.pk} " in client.get(detail(nameless)).content.decode()
+
+
 def test_sales_rep_sees_only_leads_handed_to_her(world: World, leads: dict[str, Lead]) -> None:
     client = client_for(world.a.sales_rep)
     assert client.get(detail(leads["handed"])).status_code == 200
