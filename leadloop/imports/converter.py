@@ -27,6 +27,7 @@ from leadloop.imports.fields import FULL_NAME, value_key
 from leadloop.imports.kinds import flag_or_count
 from leadloop.imports.plan import Plan
 from leadloop.imports.values import (
+    no_value,
     parse_count,
     parse_date_text,
     parse_datetime,
@@ -53,6 +54,11 @@ TEXT_FIELDS = (
     "reason_code",
     "note",
 )
+
+
+# Fields whose "n/a" or "unknown" is an empty cell (`values.no_value`); a stage or an
+# owner is a value the mapping maps, whatever its words.
+_NO_VALUE_FIELDS = frozenset({"employees", "revenue_band", "country", "created_at"})
 
 
 @dataclass(slots=True)
@@ -168,7 +174,7 @@ class Converter:
         for name, positions, parse, cache in self._parsed:
             for position in positions:
                 text = cells[position]
-                if not text:
+                if not text or (name in _NO_VALUE_FIELDS and no_value(text)):
                     continue
                 if len(positions) > 1:
                     sources[name] = self._header[position]
@@ -215,7 +221,7 @@ class Converter:
         for name, positions, parse in self._attributes:
             for position in positions:
                 text = cells[position]
-                if not text:
+                if not text or (parse is not None and no_value(text)):
                     continue
                 if parse is not None:
                     try:

@@ -34,7 +34,13 @@ from leadloop.imports.fields import (
 from leadloop.imports.kinds import infer_kind
 from leadloop.imports.mapping import Mapping
 from leadloop.imports.sampling import ColumnValues, Sample
-from leadloop.imports.values import guess_date_order
+from leadloop.imports.values import (
+    guess_date_order,
+    no_value,
+    parse_count,
+    parse_date_text,
+    parse_number,
+)
 from leadloop.leads.choices import Stage
 from leadloop.leads.person import MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTES
 
@@ -118,6 +124,10 @@ SIMILARITY = 0.88  # difflib ratio for a misspelled header
 
 # How sure a reason is; a single-value field goes to the surest column.
 EXACT, FILLER, SIMILAR, CONTENT = 4, 3, 2, 1
+# A header's field must also fit the column's values: at least this share of them.
+FIT_SHARE = 0.5
+# Fields that name something: a column of numbers is none of them.
+_NAMED = frozenset({"first_name", "last_name", "full_name", "company", "title", "industry"})
 
 
 def _synonyms() -> dict[str, str]:
@@ -217,6 +227,31 @@ def _by_content(header: str, values: list[str]) -> tuple[str, int, str] | None:
     if kind in ("category", "text") and _share(values, parse_country) >= CONTENT_SHARE:
         return "country", CONTENT, f"the values of '{header}' are countries"
     return None
+
+
+def _misfit(target: str, values: list[str]) -> str:
+    """What the values are not, when a header's field does not fit them ("" when it does).
+
+    Each of these fields refuses a row whose value it cannot read: a column named like
+    one (an exact 'Country', or 'pdays' spelled like 'país') whose values are something
+    else would cost every row. Without a sample nothing is refused."""
+    values = [value for value in values if not no_value(value)]
+    if not values:
+        return ""
+    order = guess_date_order(values)
+    tests: dict[str, tuple[Callable[[str], object], str]] = {
+        "email": (_EMAIL.fullmatch, "email addresses"),
+        "phone": (_PHONE.fullmatch, "phone numbers"),
+        "country": (parse_country, "countries"),
+        "employees": (parse_count, "head counts"),
+        "created_at": (lambda v: parse_date_text(v, order=order), "dates"),
+    }
+    if target in tests:
+        test, what = tests[target]
+        return "" if _share(values, test) >= FIT_SHARE else what
+    if target in _NAMED and _share(values, parse_number) == 1.0:
+        return "names but numbers"
+    return ""
 
 
 def _counts(sample: Sample | None, column: str) -> dict[str, int]:
@@ -331,12 +366,17 @@ def guess(header: list[str], sample: Sample | None = None) -> Guess:
     """The `auto` mapping for a file's header and sample, with a reason for every column."""
     reasons: dict[str, str] = {}
     candidates: dict[str, tuple[str, int, str]] = {}
+    misfits: dict[str, str] = {}
     for column in header:
         found = _by_header(column)
+        values = _values(sample, column)
         if found is None or (
             found[0] in ("email", "phone", "country", "created_at") and found[1] == SIMILAR
         ):
-            found = _by_content(column, _values(sample, column)) or found
+            found = _by_content(column, values) or found
+        if found and (what := _misfit(found[0], values)):
+            misfits[column] = f"{found[2]}, but its values are not {what}"
+            found = None
         if found:
             candidates[column] = found
     # A single-value field goes to its surest column (the first one on a tie).
@@ -359,6 +399,8 @@ def guess(header: list[str], sample: Sample | None = None) -> Guess:
         t[len(ATTRIBUTE_PREFIX) :].casefold() for t in assigned.values() if t and is_attribute(t)
     }
     extra, kinds = _attribute_targets(rest, sample, used, reasons)
+    for column, why in misfits.items():
+        reasons[column] = f"{why}: {reasons[column]}"
     columns: dict[str, str | None] = {
         column: assigned[column] if column in assigned else extra[column] for column in header
     }

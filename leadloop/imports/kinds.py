@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, tzinfo
 
-from leadloop.imports.values import parse_bool, parse_date_text, parse_number
+from leadloop.imports.values import no_value, parse_bool, parse_date_text, parse_number
 
 _IDENTIFIER_WORDS = frozenset({"id", "zip", "postal", "postcode", "plz", "code", "vid"})
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -57,16 +57,19 @@ def infer_kind(
     distinct = [value for value in counts if value.strip()]
     if not distinct:
         return "text"
+    # "n/a" or "unknown" among numbers is no value (the converter reads it as empty).
+    known = [value for value in distinct if not no_value(value)]
     # Digits only as a flag when both 0 and 1 are there: a column that is all 0 in
     # the sample (a count of earlier contacts, say, in a file sorted by date) is a
     # number, and its later 2 or 3 must still read.
-    if _all(parse_bool, distinct) and not (
-        all(value.strip().isdigit() for value in distinct) and len(distinct) < 2
+    if known and (
+        _all(parse_bool, known)
+        and not (all(value.strip().isdigit() for value in known) and len(known) < 2)
     ):
         return "boolean"
-    if _all(parse_number, distinct):
-        return "text" if _identifier(header, distinct) else "number"
-    if _all(lambda text: parse_date_text(text, order=order), distinct):
+    if known and _all(parse_number, known):
+        return "text" if _identifier(header, known) else "number"
+    if known and _all(lambda text: parse_date_text(text, order=order), known):
         return "date"
     seen = sum(counts[value] for value in distinct)
     if (

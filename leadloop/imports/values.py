@@ -22,6 +22,19 @@ DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy", "ymd")
 # The years a lead's dates may have, as everywhere else in leadloop.
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
+# What spreadsheets and CRM exports write for "no value" in a typed column (an empty
+# cell aside): read as empty in numbers, dates, yes/no, countries and head counts, so
+# that a row is not refused for saying it does not know. Text keeps them as written.
+_NO_VALUE = frozenset(
+    {"n/a", "na", "n.a.", "#n/a", "none", "null", "nil", "nan", "unknown", "-", "--", "?"}
+)
+
+
+def no_value(text: str) -> bool:
+    """Whether a cell says "no value" in words (see _NO_VALUE)."""
+    return len(text) <= 8 and text.strip().casefold() in _NO_VALUE
+
+
 _TIME = (
     r"(?:(?:[T ]|,\s*)\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     r"\s*([AaPp]\.?\s?[Mm]\.?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?"

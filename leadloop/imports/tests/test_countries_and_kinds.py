@@ -85,6 +85,8 @@ def test_unknown_countries_say_what_to_give(text: str) -> None:
     [
         (["0", "1", "1", "0"], "boolean"),
         (["0", "0", "0"], "number"),  # all 0 so far: a count, not yet a flag
+        (["12", "n/a", "3", "unknown"], "number"),  # words for no value are no value
+        (["n/a", "unknown"], "text"),  # nothing known: as any words
         (["1", "x"], "boolean"),
         (["yes", "no", "Yes"], "boolean"),
         (["x", "x", "x"], "boolean"),

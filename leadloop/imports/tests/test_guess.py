@@ -180,3 +180,27 @@ def test_date_attributes_share_the_date_order(tmp_path: Path) -> None:
     mapping = mapping_for("auto", found.header, found)
     assert mapping.kinds["Met on"] == "date"
     assert mapping.date_order == "dmy"
+
+
+def test_a_header_s_field_must_fit_the_column_s_values(tmp_path: Path) -> None:
+    """A bank-marketing file: 'pdays' is spelled like 'país' and 'Country' holds codes, but
+    their values are numbers; mapped to country, every row would have been refused."""
+    columns, reasons = guessed(
+        tmp_path,
+        [
+            ["Email", "pdays", "Country", "Employees", "Company", "Land"],
+            ["a@x.example", "-1", "17", "small", "1", "Germany"],
+            ["b@x.example", "999", "4", "large", "2", "n/a"],
+            ["c@x.example", "12", "17", "51-200", "3", "unknown"],
+        ],
+    )
+    assert columns["pdays"] == "attributes.pdays"
+    assert reasons["pdays"] == (
+        "the header 'pdays' is spelled like country, but its values are not countries: "
+        "'pdays' is kept as the attribute 'pdays' (number)"
+    )
+    assert columns["Country"] == "attributes.Country"
+    assert columns["Employees"] == "attributes.Employees"  # sizes in words, not head counts
+    assert columns["Company"] == "attributes.Company"  # numbers name no company
+    # "n/a" and "unknown" say nothing either way: the one country decides.
+    assert columns["Land"] == "country"

@@ -127,6 +127,13 @@ def test_bad_cells_are_reported_by_column_and_the_rest_still_converts() -> None:
     ]
 
 
+def test_cells_that_say_no_value_are_empty_not_errors() -> None:
+    row = converter().convert(["a@x.io", "", "Acme", "n/a", "unknown", "Offen", "", "-", "N/A"])
+    assert row.errors == []
+    assert row.fields == {"email": "a@x.io", "company": "Acme", "stage": "new"}
+    assert row.attributes == {}
+
+
 def test_a_stage_mapped_to_skip_marks_the_row() -> None:
     row = converter().convert(["a@x.io", "", "", "", "", "Spam", "", "", ""])
     assert row.skip == "its stage 'Spam' is mapped to skip"

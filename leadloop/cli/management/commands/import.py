@@ -6,6 +6,7 @@
     leadloop import resume 12          # carry on after an interruption
     leadloop import list               # the imports so far
     leadloop import show 12 --errors bad-rows.csv
+    leadloop import show 12 --mapping map.json   # the mapping it guessed, to edit
 
 A progress bar shows on a terminal; Ctrl-C stops between batches and says
 how to resume. The summary says what was created, found again, reopened,
@@ -89,6 +90,11 @@ class Command(BaseCommand):
         show = sub.add_parser("show", help="One import: its counts and its problems")
         show.add_argument("id", type=int)
         show.add_argument("--errors", help="Write the rows with problems to this CSV file")
+        show.add_argument(
+            "--mapping",
+            help="Write the import's mapping (the one guessed, or given) to this JSON file, "
+            "to edit and give to `import leads --mapping`",
+        )
         show.add_argument("--format", choices=["table", "json"], default="table")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -183,7 +189,13 @@ class Command(BaseCommand):
                 stop=lambda: stopping["now"],
             )
         except (ImportRefused, ValidationError) as exc:
-            raise CommandError(_refusal(exc)) from None
+            refusal = _refusal(exc)
+            if any(line.startswith("mapping:") for line in refusal.splitlines()):
+                refusal += (
+                    f"\n`leadloop import show {lead_import.pk} --mapping map.json` writes the "
+                    "mapping it used; edit it and import again with `--mapping map.json`."
+                )
+            raise CommandError(refusal) from None
         except (ImportInterrupted, ImportBusy) as exc:
             raise CommandError(str(exc)) from None
         finally:
@@ -247,6 +259,12 @@ class Command(BaseCommand):
             with Path(opts["errors"]).open("wb") as out:
                 written = sheets.write_csv(out, header, rows)
             self.stderr.write(f"{written} rows with problems written to {opts['errors']}")
+        if opts.get("mapping"):
+            Path(opts["mapping"]).write_text(
+                json.dumps(lead_import.mapping, indent=2, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
+            self.stderr.write(f"import {lead_import.pk}'s mapping written to {opts['mapping']}")
         if opts["format"] == "json":
             data = _brief(lead_import) | {
                 "errors": [
