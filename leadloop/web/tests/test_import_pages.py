@@ -126,3 +126,50 @@ def test_the_lead_list_exports_what_its_filters_show(world: World) -> None:
     assert [r[0] for r in rows[1:]] == [str(mine.pk)]
     xlsx = client.get("/leads/export?format=xlsx")
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_an_outcome_data_set_without_contact_data_through_the_wizard(
+    world: World, on_commit: Any
+) -> None:
+    """No email, no phone: the check is refused until the outcome column is the stage
+    with closed targets; the wizard offers its values, and the rows come in as history."""
+    data = b"Prospect ID,TotalVisits,Converted\r\n7927b2df,5,1\r\n2a272436,n/a,0\r\n"
+    client = client_for(world.marketing)
+    answer = client.post(
+        "/imports/new", {"file": SimpleUploadedFile("outcomes.csv", data), "mapping": "auto"}
+    )
+    lead_import = LeadImport.objects.get()
+    form = {
+        "col-0": "attribute",
+        "col-1": "attribute",
+        "col-2": "attribute",
+        "campaign": world.a.campaign.pk,
+        "channel": "other",
+        "on_error": "skip",
+        "action": "check",
+    }
+    with on_commit(execute=True):
+        assert client.post(f"/imports/{lead_import.pk}/mapping", form).status_code == 302
+    refused = client.get(f"/imports/{lead_import.pk}/").content.decode()
+    assert "an open lead needs one of them" in refused
+    # The outcome column as the stage: its values are offered for a target.
+    form["col-2"] = "stage"
+    with on_commit(execute=True):
+        assert client.post(f"/imports/{lead_import.pk}/mapping", form).status_code == 302
+    text = client.get(f"/imports/{lead_import.pk}/").content.decode()
+    assert 'name="stage-value-1"' in text and 'name="stage-value-2"' in text
+    values = sorted(
+        (text.split(f'name="stage-value-{i}" value="')[1].split('"')[0], i) for i in (1, 2)
+    )
+    form |= {f"stage-value-{i}": v for v, i in values}
+    form |= {f"stage-{i}": {"0": "lost", "1": "won"}[v] for v, i in values}
+    form["action"] = "import"
+    with on_commit(execute=True):
+        done = client.post(f"/imports/{lead_import.pk}/mapping", form)
+    assert done.status_code == 302, done.content.decode()[:2000]
+    leads = Lead.objects.filter(attributes__has_key="Prospect ID").order_by("pk")
+    assert [(lead.stage, lead.attributes.get("TotalVisits")) for lead in leads] == [
+        ("won", 5),
+        ("lost", None),
+    ]
+    assert answer.status_code == 302
