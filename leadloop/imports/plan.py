@@ -144,9 +144,16 @@ def resolve(
             attributes.setdefault(attribute_name(target), []).append(position)
         else:
             fields.setdefault(target, []).append(position)
-    history = "stage" in fields and any(
-        stage is not None and stage not in OPEN_STAGES for stage in mapping.stages.values()
+    stages = {value_key(value): stage for value, stage in mapping.stages.items()}
+    # A history: its stage column holds closed stages (those the file's values map to,
+    # or, without the values, those the mapping maps to).
+    stage_values = list(stage_values)
+    targets = (
+        [stages.get(value_key(v)) for v in stage_values]
+        if stage_values
+        else list(mapping.stages.values())
     )
+    history = "stage" in fields and any(t is not None and t not in OPEN_STAGES for t in targets)
     if not {"email", "phone"} & fields.keys() and not history:
         # A file of closed leads (an outcome history) may go without: see
         # `clean_lead_fields`. Its open rows are then refused one by one.
@@ -161,7 +168,6 @@ def resolve(
             f"The mapping makes {len(attributes)} attributes; a lead holds at most "
             f"{MAX_ATTRIBUTES}. Map the columns you do not need to null."
         )
-    stages = {value_key(value): stage for value, stage in mapping.stages.items()}
     if "stage" in fields:
         unmapped = sorted({v for v in stage_values if v.strip() and value_key(v) not in stages})
         if unmapped:

@@ -184,3 +184,17 @@ def test_revenue_numbers_become_bands_and_text_bands_pass() -> None:
     convert = Converter(plan)
     assert convert.convert(["a@x.io", "$12,500,000"]).fields["revenue_band"] == "10M-50M"
     assert convert.convert(["a@x.io", "10M-50M"]).fields["revenue_band"] == "10M-50M"
+
+
+def test_a_history_is_told_by_the_stages_the_file_s_values_map_to() -> None:
+    header = ["Record", "Status"]
+    mapping = load_mapping(
+        {
+            "columns": {"Record": "attributes.record", "Status": "stage"},
+            "stages": {"Open": "new", "Won": "won"},
+        }
+    )
+    # A CRM's stage table names closed stages; a file of open leads only is no history.
+    with pytest.raises(PlanError, match="an open lead needs one of them"):
+        resolve(mapping, header, stage_values=["Open"])
+    assert resolve(mapping, header, stage_values=["Open", "Won"]).fields["stage"] == (1,)
