@@ -171,6 +171,16 @@ def money(value: Any) -> str:
 
 
 @register.filter
+def attribute_value(value: Any) -> str:
+    """A custom attribute as a person reads it: yes/no, not Python's True/False; empty as —."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+@register.filter
 def signed(points: Any) -> str:
     """Points as a person reads them: +12, minus 8 with a real minus sign, 0."""
     try:

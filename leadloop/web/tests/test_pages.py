@@ -183,6 +183,15 @@ def test_a_lead_without_name_or_email_is_still_a_link_in_her_lists(world: World)
     assert f"<h1>Lead {nameless.pk} " in client.get(detail(nameless)).content.decode()
 
 
+def test_custom_attributes_read_as_a_person_writes_them(world: World) -> None:
+    lead = make_lead(
+        world.a, owner=world.a.inside, attributes={"Newsletter": True, "Visits": 12, "Note": None}
+    )
+    page = client_for(world.a.inside).get(detail(lead)).content.decode()
+    assert "<dt>Newsletter</dt><dd>yes</dd>" in page and "True" not in page
+    assert "<dt>Visits</dt><dd>12</dd>" in page and "<dt>Note</dt><dd>—</dd>" in page
+
+
 def test_sales_rep_sees_only_leads_handed_to_her(world: World, leads: dict[str, Lead]) -> None:
     client = client_for(world.a.sales_rep)
     assert client.get(detail(leads["handed"])).status_code == 200
