@@ -154,7 +154,10 @@ def resolve(
         else list(mapping.stages.values())
     )
     history = "stage" in fields and any(t is not None and t not in OPEN_STAGES for t in targets)
-    if not {"email", "phone"} & fields.keys() and not history:
+    # Until every stage value has a target, whether the file is a history is not known.
+    unmapped = sorted({v for v in stage_values if v.strip() and value_key(v) not in stages})
+    undecided = "stage" in fields and bool(unmapped) and not history
+    if not {"email", "phone"} & fields.keys() and not history and not undecided:
         # A file of closed leads (an outcome history) may go without: see
         # `clean_lead_fields`. Its open rows are then refused one by one.
         problems.append(
@@ -168,16 +171,14 @@ def resolve(
             f"The mapping makes {len(attributes)} attributes; a lead holds at most "
             f"{MAX_ATTRIBUTES}. Map the columns you do not need to null."
         )
-    if "stage" in fields:
-        unmapped = sorted({v for v in stage_values if v.strip() and value_key(v) not in stages})
-        if unmapped:
-            shown = ", ".join(repr(v) for v in unmapped[:20])
-            more = f" and {len(unmapped) - 20} more" if len(unmapped) > 20 else ""
-            problems.append(
-                f"These stage values in the file have no target: {shown}{more}. Give each a "
-                f'target in "stages": one of {", ".join(IMPORT_STAGES)}, or null to skip '
-                "the rows that have it."
-            )
+    if "stage" in fields and unmapped:
+        shown = ", ".join(repr(v) for v in unmapped[:20])
+        more = f" and {len(unmapped) - 20} more" if len(unmapped) > 20 else ""
+        problems.append(
+            f"These stage values in the file have no target: {shown}{more}. Give each a "
+            f'target in "stages": one of {", ".join(IMPORT_STAGES)}, or null to skip '
+            "the rows that have it."
+        )
     if problems:
         raise PlanError(problems)
     kinds = _kinds(mapping, header, attributes, sample)
