@@ -126,8 +126,11 @@ SIMILARITY = 0.88  # difflib ratio for a misspelled header
 EXACT, FILLER, SIMILAR, CONTENT = 4, 3, 2, 1
 # A header's field must also fit the column's values: at least this share of them.
 FIT_SHARE = 0.5
-# Fields that name something: a column of numbers is none of them.
-_NAMED = frozenset({"first_name", "last_name", "full_name", "company", "title", "industry"})
+# Fields that name something: a column of numbers is none of them (a bank-marketing
+# 'campaign' counts the calls made, it names no campaign).
+_NAMED = frozenset(
+    {"first_name", "last_name", "full_name", "company", "title", "industry", "campaign"}
+)
 
 
 def _synonyms() -> dict[str, str]:

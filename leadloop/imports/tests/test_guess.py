@@ -188,10 +188,10 @@ def test_a_header_s_field_must_fit_the_column_s_values(tmp_path: Path) -> None:
     columns, reasons = guessed(
         tmp_path,
         [
-            ["Email", "pdays", "Country", "Employees", "Company", "Land"],
-            ["a@x.example", "-1", "17", "small", "1", "Germany"],
-            ["b@x.example", "999", "4", "large", "2", "n/a"],
-            ["c@x.example", "12", "17", "51-200", "3", "unknown"],
+            ["Email", "pdays", "Country", "Employees", "Company", "Land", "campaign"],
+            ["a@x.example", "-1", "17", "small", "1", "Germany", "1"],
+            ["b@x.example", "999", "4", "large", "2", "n/a", "3"],
+            ["c@x.example", "12", "17", "51-200", "3", "unknown", "1"],
         ],
     )
     assert columns["pdays"] == "attributes.pdays"
@@ -202,5 +202,6 @@ def test_a_header_s_field_must_fit_the_column_s_values(tmp_path: Path) -> None:
     assert columns["Country"] == "attributes.Country"
     assert columns["Employees"] == "attributes.Employees"  # sizes in words, not head counts
     assert columns["Company"] == "attributes.Company"  # numbers name no company
+    assert columns["campaign"] == "attributes.campaign"  # ... and no campaign
     # "n/a" and "unknown" say nothing either way: the one country decides.
     assert columns["Land"] == "country"
