@@ -242,9 +242,10 @@ def _misfit(target: str, values: list[str]) -> str:
     if not values:
         return ""
     order = guess_date_order(values)
+    # Lenient where the converter is: "Ann <ann@x.de>" or "+1 555 0100 ext. 12" still fit.
     tests: dict[str, tuple[Callable[[str], object], str]] = {
-        "email": (_EMAIL.fullmatch, "email addresses"),
-        "phone": (_PHONE.fullmatch, "phone numbers"),
+        "email": (lambda v: "@" in v, "email addresses"),
+        "phone": (lambda v: sum(c.isdigit() for c in v) >= 5, "phone numbers"),
         "country": (parse_country, "countries"),
         "employees": (parse_count, "head counts"),
         "created_at": (lambda v: parse_date_text(v, order=order), "dates"),

@@ -205,3 +205,15 @@ def test_a_header_s_field_must_fit_the_column_s_values(tmp_path: Path) -> None:
     assert columns["campaign"] == "attributes.campaign"  # ... and no campaign
     # "n/a" and "unknown" say nothing either way: the one country decides.
     assert columns["Land"] == "country"
+
+
+def test_a_phone_with_an_extension_is_still_a_phone(tmp_path: Path) -> None:
+    columns, _ = guessed(
+        tmp_path,
+        [
+            ["Email", "Phone"],
+            ["Ann <ann@x.example>", "+1 555 0100 ext. 12"],
+            ["bo@x.example", "(555) 0101 x7"],
+        ],
+    )
+    assert columns == {"Email": "email", "Phone": "phone"}
