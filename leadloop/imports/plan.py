@@ -53,6 +53,14 @@ class Plan:
     mapping: Mapping
 
 
+def _header_keys(header: list[str]) -> dict[str, int]:
+    """Each header's key (case and punctuation aside), at its first position."""
+    keys: dict[str, int] = {}
+    for index, name in enumerate(header):
+        keys.setdefault(header_key(name), index)
+    return keys
+
+
 def _find(column: str, header: list[str], keys: dict[str, int]) -> int | None:
     if column in header:
         return header.index(column)
@@ -98,9 +106,7 @@ def typed(mapping: Mapping, header: list[str], sample: Sample) -> Mapping:
     a kind every attribute would be stored as text, and a number (visits, time
     on the site) would reach scoring as a category per distinct value.
     """
-    keys: dict[str, int] = {}
-    for index, name in enumerate(header):
-        keys.setdefault(header_key(name), index)
+    keys = _header_keys(header)
     attributes: dict[str, list[int]] = {}
     for column, target in mapping.columns.items():
         position = _find(column, header, keys)
@@ -124,9 +130,7 @@ def resolve(
     inferred from their values; without, they are text.
     """
     problems: list[str] = []
-    keys: dict[str, int] = {}
-    for index, name in enumerate(header):
-        keys.setdefault(header_key(name), index)
+    keys = _header_keys(header)
     fields: dict[str, list[int]] = {}
     attributes: dict[str, list[int]] = {}
     used: set[int] = set()

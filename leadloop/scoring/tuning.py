@@ -697,26 +697,25 @@ def leaks(history: History) -> list[dict[str, Any]]:
         present = n - int(counts[-1])
         singles = int((counts[:-2] == 1).sum()) if feature.kind == "category" else 0
         if present and singles >= IDENTIFIER_SHARE * present:
-            found.append(
-                {
-                    "attribute": feature.name,
-                    "label": rules.label_of(feature.name),
-                    "auc": round(float(auc), 4),
-                    "why": f"a value of its own on {singles:,} of the {present:,} leads that "
-                    "have it: an identifier or free text, which says nothing about the next "
-                    "lead",
-                }
+            why = (
+                f"a value of its own on {singles:,} of the {present:,} leads that have it: "
+                "an identifier or free text, which says nothing about the next lead"
             )
         elif auc >= LEAK_AUC:
-            found.append(
-                {
-                    "attribute": feature.name,
-                    "label": rules.label_of(feature.name),
-                    "auc": round(float(auc), 4),
-                    "why": f"it alone separates the outcomes (AUC {auc:.2f}): it looks set "
-                    "only once the outcome was known",
-                }
+            why = (
+                f"it alone separates the outcomes (AUC {auc:.2f}): it looks set only once "
+                "the outcome was known"
             )
+        else:
+            continue
+        found.append(
+            {
+                "attribute": feature.name,
+                "label": rules.label_of(feature.name),
+                "auc": round(float(auc), 4),
+                "why": why,
+            }
+        )
     return found
 
 
