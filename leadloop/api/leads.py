@@ -267,7 +267,7 @@ def list_leads(
 )
 def get_lead(request: HttpRequest, lead_id: int) -> Any:
     lead = get_object_or_404(
-        visible_leads(caller(request)).select_related("reason_code"), pk=lead_id
+        visible_leads(caller(request)).select_related("reason_code", "scored"), pk=lead_id
     )
     body = lead_json(lead)
     body["events"] = [event_json(e) for e in lead_events(lead)]
@@ -313,7 +313,7 @@ def patch_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Any:
     updated = edit_lead(
         lead=lead.pk, actor=user, fields=fields, now=timezone.now(), expected_version=expected
     )
-    return lead_json(Lead.objects.select_related("reason_code").get(pk=updated.pk))
+    return lead_json(Lead.objects.select_related("reason_code", "scored").get(pk=updated.pk))
 
 
 @router.post(

@@ -62,9 +62,9 @@ LEAD_KEYS: tuple[tuple[str, str], ...] = (
     ("campaign", "l.campaign_id"),
     ("team", "l.team_id"),
     ("priority", "l.priority"),
-    ("score", "l.score"),
-    ("score_probability", "l.score_probability"),
-    ("tier", "l.tier"),
+    ("score", "COALESCE(sc.score, 0)"),
+    ("score_probability", "sc.score_probability"),
+    ("tier", "COALESCE(sc.tier, '')"),
     ("first_name", "l.first_name"),
     ("last_name", "l.last_name"),
     ("title", "l.title"),
@@ -299,6 +299,7 @@ def _list_sql() -> str:
     return (
         f"SELECT {columns} FROM leads_lead l "  # noqa: S608 -- constant text
         "LEFT JOIN leads_reasoncode rc ON rc.id = l.reason_code_id "
+        "LEFT JOIN leads_leadscore sc ON sc.lead_id = l.id "
         "ORDER BY l.id DESC LIMIT %s"
     )
 

@@ -414,9 +414,16 @@ def _copy_open_leads(rep: User, count: int, now: datetime) -> None:
             label="queue",
             created=now - timedelta(days=1),
             template=template,
-            columns={"owner_id": "%(rep)s", "priority": "1 + g.n %% 3", "score": "g.n %% 100"},
+            columns={"owner_id": "%(rep)s", "priority": "1 + g.n %% 3"},
             params={"rep": rep.pk},
         )
+        # Their scores (`leads.LeadScore`), so the page sorts by score too.
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO leads_leadscore (lead_id, score, tier, lines) "
+                "SELECT id, id %% 100, '', '[]' FROM leads_lead WHERE id >= %s",
+                [first],
+            )
         # One in ten is past due, so the page sorts breached and running clocks.
         add_running_clocks(
             first=first,
@@ -433,14 +440,16 @@ def _queue_sql() -> str:
     """The rep's open leads in the queue's order (breached, due soonest, priority, score)."""
     stages = ", ".join(f"'{s.value}'" for s in sorted(INSIDE_OPEN))
     return (
-        "SELECT l.id, l.first_name, l.last_name, l.company, l.stage, l.priority, l.score, "  # noqa: S608 -- constant text
+        "SELECT l.id, l.first_name, l.last_name, l.company, l.stage, l.priority, sc.score, "  # noqa: S608 -- constant text
         "l.campaign_id, l.team_id, l.claimed_by_id, l.claimed_until, "
         "EXISTS (SELECT 1 FROM sla_slaclock c WHERE c.lead_id = l.id AND c.stopped_at IS NULL "
         "AND (c.result = 'breached' OR c.due_at <= %(now)s)) AS breached, "
         "(SELECT min(c.due_at) FROM sla_slaclock c WHERE c.lead_id = l.id "
         "AND c.stopped_at IS NULL) AS due "
-        f"FROM leads_lead l WHERE l.owner_id = %(rep)s AND l.stage IN ({stages}) "
-        "ORDER BY breached DESC, due ASC NULLS LAST, l.priority, l.score DESC, l.id LIMIT %(limit)s"
+        "FROM leads_lead l LEFT JOIN leads_leadscore sc ON sc.lead_id = l.id "
+        f"WHERE l.owner_id = %(rep)s AND l.stage IN ({stages}) "
+        "ORDER BY breached DESC, due ASC NULLS LAST, l.priority, COALESCE(sc.score, 0) DESC, "
+        "l.id LIMIT %(limit)s"
     )
 
 

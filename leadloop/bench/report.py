@@ -154,7 +154,7 @@ SCORING_TARGET_LEADS = 1_000_000
 
 def scoring_figures(scored: dict[str, Any] | None) -> list[Figure]:
     """Tuning against one plain logistic regression on the same synthetic leads, its
-    peak memory, rescoring against a raw UPDATE of the same rows, and intake with an
+    peak memory, rescoring against a raw upsert of the same score rows, and intake with an
     active model against without (leadloop.bench.scoring). The tuning and rescoring
     targets are stated for a million leads."""
     if not scored:
@@ -190,7 +190,7 @@ def scoring_figures(scored: dict[str, Any] | None) -> list[Figure]:
             "s",
             rescored["seconds"],
             rescored["baseline_seconds"],
-            "a raw UPDATE of the same rows' score columns and an upsert of their lines",
+            "a raw upsert of the same leads' score rows",
             Target("< 60 s at 1M open leads", "max_value", 60, SCORING_TARGET_LEADS),
         ),
         Figure(

@@ -10,7 +10,7 @@ Rescoring adds open leads in SQL until N are open (the target speaks of
 from the seeded ones (so their industries, titles, countries and campaigns vary
 as the seed's do), and applies a model to every open lead
 (`lifecycle.scoring.apply_model`, as `leadloop scoring apply ID` does), beside
-the plainest UPDATE of the same columns of the same rows. Intake is timed with
+the plainest upsert of the same leads' score rows. Intake is timed with
 an active model and without, alternating.
 The apply runs committed, as in production; what this part added is deleted
 afterwards and the seeded leads' scores given back: the later parts see the seed.
@@ -33,7 +33,7 @@ from leadloop.bench.copies import copy_leads
 from leadloop.bench.measures import latency_summary, peak_rss_mb
 from leadloop.campaigns.models import Campaign
 from leadloop.leads import states
-from leadloop.leads.models import Lead, LeadEvent, ScoreLines
+from leadloop.leads.models import Lead, LeadEvent, LeadScore
 from leadloop.lifecycle import rescoring
 from leadloop.lifecycle import scoring as scoring_actions
 from leadloop.lifecycle.intake import create_lead
@@ -108,10 +108,10 @@ def measure_tuning(*, leads: int, attributes: int = ATTRIBUTES) -> dict[str, Any
 
 def measure_rescoring(*, open_leads: int) -> dict[str, Any]:
     """Rescore `open_leads` open leads (the seed's and as many added) against a raw
-    UPDATE; intake with and without a model.
+    upsert of their score rows; intake with and without a model.
 
     The apply runs committed, as `leadloop scoring apply ID` runs it (in
-    committed chunks on two connections on PostgreSQL); the raw UPDATE and the
+    committed chunks on two connections on PostgreSQL); the raw upsert and the
     intakes are rolled back. Afterwards everything the part added is deleted
     and the seeded leads get their scores back: the later parts see the seed."""
     now = timezone.now()
@@ -145,9 +145,9 @@ def measure_rescoring(*, open_leads: int) -> dict[str, Any]:
         "baseline_rows": baseline[1],
         "seconds": round(seconds, 3),
         "baseline_seconds": round(baseline[0], 3),
-        # The baseline is two statements on one connection; the apply commits a
+        # The baseline is one statement on one connection; the apply commits a
         # transaction per chunk, on two connections on PostgreSQL.
-        "baseline": "one UPDATE statement and one upsert of the lines",
+        "baseline": "one upsert of the score rows (empty lines)",
         "apply": (
             f"{rescoring.WORKERS} connections, a transaction per chunk of {rescoring.CHUNK:,}"
             if connection.vendor == "postgresql"
@@ -160,7 +160,6 @@ def measure_rescoring(*, open_leads: int) -> dict[str, Any]:
 
 
 SCORES = "leadloop_bench_scores"
-LINES = "leadloop_bench_lines"
 
 
 def _mark() -> dict[str, Any]:
@@ -180,47 +179,28 @@ def _mark() -> dict[str, Any]:
 
 
 def _keep_scores(last_lead: int) -> None:
-    """The seeded leads' score columns and lines, to give them back after the apply."""
-    t_lead, t_lines = Lead._meta.db_table, ScoreLines._meta.db_table
+    """The seeded leads' score rows, to give them back after the apply."""
+    t_score = LeadScore._meta.db_table
     with connection.cursor() as cur:
-        for table in (SCORES, LINES):
-            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"DROP TABLE IF EXISTS {SCORES}")
         cur.execute(
-            f"CREATE TABLE {SCORES} AS SELECT id, {', '.join(SCORE_COLUMNS)} "  # noqa: S608
-            f"FROM {t_lead} WHERE id <= %s",
-            [last_lead],
-        )
-        cur.execute(
-            f"CREATE TABLE {LINES} AS SELECT lead_id, lines FROM {t_lines} "  # noqa: S608
-            "WHERE lead_id <= %s",
+            f"CREATE TABLE {SCORES} AS SELECT * FROM {t_score} WHERE lead_id <= %s",  # noqa: S608
             [last_lead],
         )
 
 
 def _undo(mark: Mapping[str, Any], model: ScoringModel) -> None:
     """Delete what the part added (past the mark) and give the seeded leads their scores."""
-    t_lead = Lead._meta.db_table
-    columns = ", ".join(f"{c} = k.{c}" for c in SCORE_COLUMNS)
     with _lead_references_indexed(), transaction.atomic():
         DeliveryAttempt.objects.filter(pk__gt=mark["attempt"]).delete()
         Delivery.objects.filter(pk__gt=mark["delivery"])._raw_delete(Delivery.objects.db)
         LeadEvent.objects.filter(pk__gt=mark["event"])._raw_delete(LeadEvent.objects.db)
-        # Every lead's lines (the seeded ones' given back below with their scores).
-        ScoreLines.objects.all()._raw_delete(ScoreLines.objects.db)
+        # Every lead's score (the seeded ones' given back below).
+        LeadScore.objects.all()._raw_delete(LeadScore.objects.db)
         Lead.objects.filter(pk__gt=mark["lead"])._raw_delete(Lead.objects.db)
         with connection.cursor() as cur:
-            cur.execute(
-                f"UPDATE {t_lead} SET {columns} FROM {SCORES} k "  # noqa: S608
-                # Only the rows the apply rescored (the closed leads it left alone).
-                f"WHERE {t_lead}.id = k.id "
-                f"AND {t_lead}.score_model IS DISTINCT FROM k.score_model"
-            )
-            cur.execute(
-                f"INSERT INTO {ScoreLines._meta.db_table} (lead_id, lines) "  # noqa: S608
-                f"SELECT lead_id, lines FROM {LINES}"
-            )
+            cur.execute(f"INSERT INTO {LeadScore._meta.db_table} SELECT * FROM {SCORES}")  # noqa: S608
             cur.execute(f"DROP TABLE {SCORES}")
-            cur.execute(f"DROP TABLE {LINES}")
         ModelEvent.objects.filter(pk__gt=mark["model_event"]).delete()
         ScoringModel.objects.filter(pk=model.pk).delete()
         if mark["active"] is not None:
@@ -301,24 +281,21 @@ def _add_open_leads(count: int, now: Any) -> int:
 
 
 def _raw_update(version: int, now: Any) -> int:
-    """The plainest write of the same rows: one UPDATE of the leads' score columns and
-    one upsert of their (empty) lines."""
-    t_lead, t_lines = Lead._meta.db_table, ScoreLines._meta.db_table
+    """The plainest write of the same rows: one upsert of the open leads' score rows
+    (with empty lines)."""
+    t_lead, t_score = Lead._meta.db_table, LeadScore._meta.db_table
     stages = sorted(states.OPEN_STAGES)
     within = f"stage IN ({', '.join(['%s'] * len(stages))})"
+    columns = ", ".join(SCORE_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in (*SCORE_COLUMNS, "lines"))
     with connection.cursor() as cur:
         cur.execute(
-            f"UPDATE {t_lead} SET score = 50, score_probability = 0.5, tier = 'B', "  # noqa: S608
-            f"scored_at = %s, score_model = %s WHERE {within}",
+            f"INSERT INTO {t_score} (lead_id, {columns}, lines) "  # noqa: S608
+            f"SELECT id, 50, 0.5, 'B', %s, %s, '[]' FROM {t_lead} WHERE {within} "
+            f"ON CONFLICT (lead_id) DO UPDATE SET {updates}",
             [now, version, *stages],
         )
-        count = cur.rowcount
-        cur.execute(
-            f"INSERT INTO {t_lines} (lead_id, lines) SELECT id, '[]' FROM {t_lead} "  # noqa: S608
-            f"WHERE {within} ON CONFLICT (lead_id) DO UPDATE SET lines = excluded.lines",
-            stages,
-        )
-    return int(count)
+        return int(cur.rowcount)
 
 
 def _rolled_back(fn: Any) -> tuple[float, Any]:

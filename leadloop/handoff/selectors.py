@@ -50,7 +50,7 @@ def handed_off_by(user: User) -> QuerySet[Lead]:
                 sales_touch.order_by("-occurred_at", "-id").values("occurred_at")[:1]
             ),
         )
-        .select_related("sales_rep", "reason_code", "campaign")
+        .select_related("sales_rep", "reason_code", "campaign", "scored")
         .order_by("-my_last_handoff", "-pk")
     )
 

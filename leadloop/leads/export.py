@@ -47,9 +47,10 @@ _FIELDS = (
     "campaign_id",
     "owner_id",
     "sales_rep_id",
-    "score",
-    "score_probability",
-    "tier",
+    # The lead's score row (`LeadScore`), joined: empty for a lead never scored.
+    "scored__score",
+    "scored__score_probability",
+    "scored__tier",
     "priority",
     "reason_code_id",
     "attributes",

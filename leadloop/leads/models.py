@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -142,14 +143,7 @@ class Lead(models.Model):
         db_index=False,
     )
 
-    # The lines of the score live beside the lead (ScoreLines): see there.
-    score = models.IntegerField(default=0)
-    # The calibrated probability of the scoring model's target, its tier (A-D),
-    # when the lead was last scored and by which model version (leadloop.scoring).
-    score_probability = models.FloatField(null=True, blank=True)
-    tier = models.CharField(max_length=1, blank=True, default="", db_default="")
-    scored_at = models.DateTimeField(null=True, blank=True)
-    score_model = models.PositiveIntegerField(null=True, blank=True)
+    # The lead's score lives beside it, in LeadScore (see there why).
     priority = models.PositiveSmallIntegerField(default=3)
 
     first_contact_due = models.DateTimeField(null=True, blank=True)
@@ -320,51 +314,94 @@ class Lead(models.Model):
         anonymised lead of an imported history, has no name and no email)."""
         return self.full_name or self.email or self.phone or f"Lead {self.pk}"
 
+    # The score, read from the lead's LeadScore row (0 and empty without one): list
+    # querysets load it with `select_related("scored")`.
+    @property
+    def score(self) -> int:
+        row = self._score_row()
+        return row.score if row is not None else 0
+
+    @property
+    def score_probability(self) -> float | None:
+        row = self._score_row()
+        return row.score_probability if row is not None else None
+
+    @property
+    def tier(self) -> str:
+        row = self._score_row()
+        return row.tier if row is not None else ""
+
+    @property
+    def scored_at(self) -> datetime | None:
+        row = self._score_row()
+        return row.scored_at if row is not None else None
+
+    @property
+    def score_model(self) -> int | None:
+        row = self._score_row()
+        return row.score_model if row is not None else None
+
     @property
     def score_breakdown(self) -> list[dict[str, Any]]:
-        """The lines of the score (from ScoreLines; none if no model scored it)."""
-        try:
-            lines: list[dict[str, Any]] = json.loads(self.score_lines.lines)
-        except ScoreLines.DoesNotExist:
+        """The lines of the score (none if no model scored it)."""
+        row = self._score_row()
+        if row is None:
             return []
+        lines: list[dict[str, Any]] = json.loads(row.lines)
         return lines
 
+    def _score_row(self) -> LeadScore | None:
+        if self.pk is None:
+            return None
+        try:
+            return self.scored
+        except LeadScore.DoesNotExist:
+            return None
 
-class ScoreLines(models.Model):
-    """The lines of a lead's score (its breakdown), as JSON text, in a table of their own.
 
-    Applying a model rewrites the score of every open lead (issue 15: a million
-    in under a minute). On the lead row the lines (~800 bytes as jsonb with a
-    ten-feature model) more than doubled a ~500-byte row, and every rescoring
-    wrote all of it again. Here the lead row keeps its width and the lines are
-    one row in a table with one index. Plain JSON text, not jsonb: the lines are
-    only ever read whole, by the lead page, and turning the rescoring's text into
-    jsonb was most of computing the scores (209,549 leads: 6.0 s as jsonb, 2.4 s
-    as text, 2.0 s without lines; 834 bytes a lead against 605). No database
-    foreign key: its check at commit tripled writing new lines (200,320 rows:
-    3.9 s against 1.2 s), and leadloop never deletes a lead (the ORM still
-    deletes the lines with one). A lead never scored by a model has no row here.
+class LeadScore(models.Model):
+    """A lead's score under the scoring model: points, probability, tier, when and by
+    which model version, and its lines (the breakdown), in a table of their own.
+
+    Applying a model rewrites the score of every open lead (issue 15: a million in
+    under a minute). On the lead row that meant writing each open lead's whole row
+    again, with an entry in each of its dozen indexes (no update of a full page is
+    in place): at 1,000,000 open leads the raw UPDATE of the score columns alone
+    took ~45 s and the apply ~79 s. Here a rescoring writes one narrow row per lead
+    with one index, and never touches the lead table; reads that show a score join
+    this table by its key (a list of 25, a rep's queue of a few thousand).
+
+    The lines are plain JSON text, not jsonb: they are only ever read whole, by the
+    lead page, and turning the rescoring's text into jsonb was most of computing the
+    scores (209,549 leads: 6.0 s as jsonb, 2.4 s as text). No database foreign key:
+    its check at commit tripled writing new rows (200,320 rows: 3.9 s against
+    1.2 s), and leadloop never deletes a lead (the ORM still deletes the score with
+    one). A lead never scored has no row here: it reads as 0, untiered.
 
     Tried and not kept: half of each lead page left free (fillfactor 50), so the
-    rescoring's lead updates became in-place (HOT) ones writing no index entry.
-    At 1,000,000 leads the apply took 47.9 s instead of about 75, but everything
-    that reads the lead table paid for its double size: the funnel report 1.31 s,
-    reasons 1.13 s and unreachable 1.06 s (each under 1 s before), the queue page
-    111 ms, export and import 26-31 % slower. A monthly apply is not worth
-    slower pages every day.
+    rescoring's lead updates became in-place (HOT) ones. The apply took 47.9 s, but
+    everything that reads the lead table paid for its double size (reports, the
+    queue page, export and import 26-31 % slower).
     """
 
     lead = models.OneToOneField(
         Lead,
         on_delete=models.CASCADE,
         primary_key=True,
-        related_name="score_lines",
+        related_name="scored",
         db_constraint=False,
     )
+    score = models.IntegerField(default=0)
+    # The calibrated probability of the model's target, and the tier (A-D).
+    score_probability = models.FloatField(null=True, blank=True)
+    tier = models.CharField(max_length=1, blank=True, default="")
+    scored_at = models.DateTimeField(null=True, blank=True)
+    # The version of the model that scored it; None: a score given without a model.
+    score_model = models.PositiveIntegerField(null=True, blank=True)
     lines = models.TextField(default="[]")
 
     def __str__(self) -> str:
-        return f"score lines of lead {self.lead_id}"
+        return f"score of lead {self.lead_id}"
 
 
 class LeadEvent(models.Model):

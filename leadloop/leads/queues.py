@@ -107,7 +107,7 @@ def queue_rows(
     `fields` narrows what is read of each lead (and its campaign) to what the
     caller shows: a queue page has no use for a lead's JSON columns.
     """
-    page_qs = leads.select_related("campaign", "team", "claimed_by")
+    page_qs = leads.select_related("campaign", "team", "claimed_by", "scored")
     if fields is not None:
         page_qs = page_qs.only(*fields)
     page = list(page_qs[offset : offset + limit])

@@ -193,7 +193,7 @@ def lead_page(
         rows = page_rows(qs, values, order="-pk", limit=limit + 1)
         more = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
         return rows[:limit], more
-    leads = list(qs.order_by("-pk").select_related("reason_code")[: limit + 1])
+    leads = list(qs.order_by("-pk").select_related("reason_code", "scored")[: limit + 1])
     next_cursor = encode_cursor(leads[limit - 1].pk) if len(leads) > limit else None
     return leads[:limit], next_cursor
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from leadloop.leads.models import Lead, LeadEvent
 
-# A lead's answer, key by key: the Lead attribute each key is read from, which
-# is also its name for `.values()`. The list reads these as plain rows (see
-# `lead_rows_json`): building 25 model instances cost more than its SQL.
+# A lead's answer, key by key: its name for `.values()`, which is also the Lead
+# attribute it is read from (the score's, `scored__*`, from the lead's score
+# properties). The list reads these as plain rows (see `lead_rows_json`):
+# building 25 model instances cost more than its SQL.
 LEAD_WIRE: dict[str, str] = {
     "id": "id",
     "stage": "stage",
@@ -20,9 +21,9 @@ LEAD_WIRE: dict[str, str] = {
     "campaign": "campaign_id",
     "team": "team_id",
     "priority": "priority",
-    "score": "score",
-    "score_probability": "score_probability",
-    "tier": "tier",
+    "score": "scored__score",
+    "score_probability": "scored__score_probability",
+    "tier": "scored__tier",
     "first_name": "first_name",
     "last_name": "last_name",
     "title": "title",
@@ -59,6 +60,8 @@ LEAD_WIRE: dict[str, str] = {
 # What `.values()` reads for `lead_rows_json`.
 LEAD_VALUES: tuple[str, ...] = tuple(LEAD_WIRE.values())
 _ITEMS = tuple(LEAD_WIRE.items())
+# A lead never scored has no score row (`leads.LeadScore`): what it reads as.
+_UNSCORED = {"scored__score": 0, "scored__tier": ""}
 
 
 def _finish(body: dict[str, Any]) -> dict[str, Any]:
@@ -71,13 +74,24 @@ def _finish(body: dict[str, Any]) -> dict[str, Any]:
 def lead_json(lead: Lead) -> dict[str, Any]:
     reason = lead.reason_code.code if lead.reason_code_id and lead.reason_code else None
     return _finish(
-        {key: reason if key == "reason_code" else getattr(lead, attr) for key, attr in _ITEMS}
+        {
+            key: reason if key == "reason_code" else getattr(lead, attr.removeprefix("scored__"))
+            for key, attr in _ITEMS
+        }
     )
 
 
 def lead_rows_json(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """`lead_json` of leads read as `.values(*LEAD_VALUES)` rows: the same answers."""
-    return [_finish({key: row[attr] for key, attr in _ITEMS}) for row in rows]
+    return [
+        _finish(
+            {
+                key: _UNSCORED[attr] if row[attr] is None and attr in _UNSCORED else row[attr]
+                for key, attr in _ITEMS
+            }
+        )
+        for row in rows
+    ]
 
 
 def event_json(event: LeadEvent) -> dict[str, Any]:

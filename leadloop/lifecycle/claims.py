@@ -74,7 +74,7 @@ def take_next_lead(*, user: User, leads: QuerySet[Lead], now: datetime) -> Lead 
     loser moves on to the following lead instead of failing.
     """
     for lead_id in leads.filter(_free(user, now)).values_list("pk", flat=True)[:20]:
-        lead = Lead.objects.select_related("sales_rep").get(pk=lead_id)
+        lead = Lead.objects.select_related("sales_rep", "scored").get(pk=lead_id)
         if may_work(user, lead) and _try(lead_id, user, now, CLAIM_MINUTES).won:
             lead.refresh_from_db(fields=["claimed_by", "claimed_until"])
             return lead

@@ -46,11 +46,11 @@ from leadloop.campaigns.services import create_campaign
 from leadloop.imports.models import ImportedRow, ImportProblem, LeadImport, RowOutcome
 from leadloop.leads import states
 from leadloop.leads.choices import Action, EventKind, ReasonKind, Stage
-from leadloop.leads.models import Lead, LeadEvent, ReasonCode, ScoreLines
+from leadloop.leads.models import Lead, LeadEvent, LeadScore, ReasonCode
 from leadloop.leads.person import PERSON_FIELDS, clean_lead_fields
 from leadloop.lifecycle import bulk, events
 from leadloop.lifecycle.import_rows import Prepared, Problem
-from leadloop.lifecycle.scoring import score_values
+from leadloop.lifecycle.scoring import SCORE_COLUMNS, score_values
 from leadloop.notifications.choices import NotificationKind
 from leadloop.notifications.services import Note, write
 from leadloop.scoring.rules import Engagement, lead_features
@@ -455,7 +455,7 @@ class _Plan:
         self.t = bulk.time_adapter()
         self.actor_id = ctx.actor.pk if ctx.actor is not None else None
         self.leads: list[list[Any]] = []
-        self.score_lines: list[tuple[int, str]] = []
+        self.scores: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
         self.clocks: list[tuple[Any, ...]] = []
         self.journal: list[tuple[Any, ...]] = []
@@ -556,9 +556,10 @@ class _Plan:
             scores, lines = score_values(
                 ctx.scoring_model, lead_features(arrival), Engagement(), now
             )
-            for name, value in scores.items():
-                lead[_AT[name]] = t(value) if name == "scored_at" else value
-            self.score_lines.append((lead_id, bulk.db_json(lines)))
+            scores["scored_at"] = t(scores["scored_at"])
+            self.scores.append(
+                (lead_id, *(scores[name] for name in SCORE_COLUMNS), bulk.db_json(lines))
+            )
         for kind in _CLOCKS[stage]:
             inside = kind in INSIDE_KINDS
             clock_team = team_id
@@ -686,7 +687,7 @@ class _Plan:
     def write(self, tally: Tally) -> None:
         ctx = self.ctx
         bulk.insert(Lead, LEAD_COLUMNS, self.leads)
-        bulk.insert(ScoreLines, ["lead_id", "lines"], self.score_lines)
+        bulk.insert(LeadScore, ["lead_id", *SCORE_COLUMNS, "lines"], self.scores)
         if self.fills:
             tally.updated += self._fill()
         bulk.insert(LeadEvent, EVENT_COLUMNS[1:], self.events)

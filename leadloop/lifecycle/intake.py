@@ -70,14 +70,13 @@ def create_lead(
     campaign: Campaign | int,
     actor: User | None,
     now: datetime,
-    score: int = 0,
 ) -> IntakeResult:
     """Take in a submission (see the module's docstring for what it becomes).
 
     `campaign` is the campaign or its id: the campaign, its team, its policy
     and the active model are read afresh in the statement that takes the
     person's locks (`intake_context`). The active scoring model scores the new
-    lead; `score` is its score only while no model is active.
+    lead.
     """
     campaign_id = campaign if isinstance(campaign, int) else campaign.pk
     now = utc(now, "now")
@@ -88,7 +87,7 @@ def create_lead(
     with transaction.atomic(savepoint=False):
         context = intake_context(campaign_id, locks=_identity_locks(fields))
         if context is not None and context.campaign.is_active:
-            return _take_in(fields, context, actor, now, score)
+            return _take_in(fields, context, actor, now)
     if context is None:
         raise ValidationError({"campaign": f"no campaign with id {campaign_id}"})
     name = context.campaign.name
@@ -100,13 +99,12 @@ def _take_in(
     context: IntakeContext,
     actor: User | None,
     now: datetime,
-    score: int,
 ) -> IntakeResult:
     matches = identity_matches(fields)
     if matches.open is not None:
         _submitted_again(matches.open, fields, context.campaign, actor, now)
         return IntakeResult(lead=matches.open, created=False)
-    lead = _new_lead(fields, context, actor, now, score, previous=matches.closed)
+    lead = _new_lead(fields, context, actor, now, previous=matches.closed)
     if matches.closed is not None:
         _returned(matches.closed, lead, context.campaign, actor, now)
     return IntakeResult(lead=lead, created=True, previous=matches.closed)
@@ -139,7 +137,6 @@ def _new_lead(
     context: IntakeContext,
     actor: User | None,
     now: datetime,
-    score: int,
     *,
     previous: Lead | None,
 ) -> Lead:
@@ -156,12 +153,11 @@ def _new_lead(
         previous_lead=previous,
         stage=Stage.NEW,
         priority=policy.priority,
-        score=score,
         created_at=now,
         updated_at=now,
         stage_changed_at=now,
     )
-    lines = scoring.score_arrival(lead, model=context.model, now=now)
+    score = scoring.score_arrival(lead, model=context.model, now=now)
     # The clocks set the lead's due columns before the lead is written.
     planned = clocks.plan_clocks(
         lead=lead, kinds=sla_rules.clocks_for(Stage.NEW), now=now, policy=policy
@@ -169,8 +165,10 @@ def _new_lead(
     # Fixed INSERTs (`lib.rows.insert_rows`): what `save` and `bulk_create`
     # write, without compiling the statements again for every intake.
     insert_rows([lead])
-    if lines is not None:
-        scoring.write_lines(lead, lines, new=True)
+    if score is not None:
+        scoring.write_score(lead, score, new=True)
+    else:
+        scoring.unscored(lead)
     for clock in planned:
         clock.lead = lead
     insert_rows(planned)

@@ -15,23 +15,21 @@ the lines' text. Single leads (intake, an activity) keep `rules.score_lead`;
 the tests hold the two equal on both databases.
 
 Per chunk of open leads: one INSERT ... SELECT computes the scores into a
-staging table with the lead's old score and tier, one UPDATE ... FROM writes
-them, one upsert writes their lines (`leads.ScoreLines`, see there why they
-are not on the lead), one INSERT ... SELECT writes a `score_changed` event for
-each lead whose tier moved, and the webhook messages for those events follow
-in SQL too. On PostgreSQL the four are one statement (data-modifying CTEs) and the scores
-never go through the staging table: 6-7 % faster at 150,000 open leads,
-alternating the two in one run (42 and 45 s against 44 and 48 s, on a busy
-machine where the raw UPDATE took 26 and 29 s).
+staging table with the lead's old score and tier, one upsert writes them with
+their lines (`leads.LeadScore`, see there why the score is not on the lead row:
+a rescoring writes no lead), one INSERT ... SELECT writes a `score_changed`
+event for each lead whose tier moved, and the webhook messages for those events
+follow in SQL too. On PostgreSQL the three are one statement (data-modifying
+CTEs) and the scores never go through the staging table: 6-7 % faster at
+150,000 open leads, alternating the two in one run.
 
 Only leads not yet on the model's version are rescored (a lead scored at
 intake once the model is active already is). Two ways to run the chunks:
 `rescore_open` writes them all in one transaction (a caller's transaction,
 SQLite); `rescore_open_committed`, on PostgreSQL outside any transaction,
 commits each chunk with its events and webhook messages, on `WORKERS`
-connections at once, each with its own temporary tables. Writing a chunk's
-leads is most of its time (every row update writes all the table's indexes)
-and one connection keeps one core busy. A run that stops leaves its committed
+connections at once, each with its own temporary tables: one connection keeps
+one core busy. A run that stops leaves its committed
 chunks done; running it again rescores the rest, nothing twice.
 
 On SQLite, times are read to the millisecond (`julianday`): a lead whose last
@@ -59,7 +57,7 @@ from leadloop.accounts.models import User
 from leadloop.campaigns.models import Campaign
 from leadloop.leads import states
 from leadloop.leads.choices import EventKind
-from leadloop.leads.models import Lead, LeadEvent, ScoreLines
+from leadloop.leads.models import Lead, LeadEvent, LeadScore
 from leadloop.lifecycle import bulk, webhooks
 from leadloop.scoring import rules
 from leadloop.scoring.models import ScoringModel
@@ -83,8 +81,8 @@ ENGAGEMENT = (
 
 
 # Connections rescoring at once on PostgreSQL (committed chunks): a statement
-# runs on one core, and writing a chunk's leads is most of its time. Three on
-# two cores were slower (82.1 s against 70.6 s at 1,088,182 open leads).
+# runs on one core. Three on two cores were slower (82.1 s against 70.6 s at
+# 1,088,182 open leads, when the scores were still written on the lead rows).
 WORKERS = 2
 
 
@@ -216,7 +214,7 @@ def _ranges(version: int) -> list[tuple[int, int | None]]:
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT id FROM (SELECT l.id, row_number() OVER (ORDER BY l.id) AS n "
-            f"FROM {t_lead} l WHERE {_open_where()} AND {_stale(version)}) t "
+            f"FROM {t_lead} l {_with_score()} WHERE {_open_where()} AND {_stale(version)}) t "
             f"WHERE n % {int(CHUNK)} = 0 ORDER BY id"
         )
         tops = [int(row[0]) for row in cur.fetchall()]
@@ -227,10 +225,15 @@ def _ranges(version: int) -> list[tuple[int, int | None]]:
     ]
 
 
+def _with_score() -> str:
+    """The lead's score row (alias `ls`; none for a lead never scored), joined to `l`."""
+    return f"LEFT JOIN {_q(LeadScore._meta.db_table)} ls ON ls.lead_id = l.id"
+
+
 def _stale(version: int) -> str:
-    """Not yet on this version (on the lead alias `l`): a lead already on it was
+    """Not yet on this version (on the score alias `ls`): a lead already on it was
     rescored by a run that stopped later, or scored at intake with the model active."""
-    return f"l.score_model IS DISTINCT FROM {int(version)}"
+    return f"ls.score_model IS DISTINCT FROM {int(version)}"
 
 
 @dataclass(frozen=True)
@@ -293,9 +296,9 @@ def _chunk(
     event_bounds = within("lead_id")
     chunk = plan.compute.replace("{bounds}", bounds).replace("{event_bounds}", event_bounds)
     if plan.pg:
-        count, moved, events_where = _write_in_one(chunk, bounds, model, actor, at)
+        count, moved, events_where = _write_in_one(chunk, model, actor, at)
     else:
-        count, moved, events_where = _write_staged(chunk, bounds, model, actor, at, "json_object")
+        count, moved, events_where = _write_staged(chunk, model, actor, at, "json_object")
     if moved:
         # The chunk's leads too: another connection's chunk writes events of the same
         # kind and time whose ids may lie between this chunk's.
@@ -309,6 +312,16 @@ def _chunk(
 
 
 _EVENT_COLUMNS = "lead_id, kind, action, at, actor_id, from_stage, to_stage, reason_code_id, data"
+# The chunk's scores with their lines, one row per lead (`leads.LeadScore`).
+_UPSERT = (
+    f"INSERT INTO {LeadScore._meta.db_table} "
+    "(lead_id, score, score_probability, tier, scored_at, score_model, lines)"
+)
+_ON_CONFLICT = (
+    "ON CONFLICT (lead_id) DO UPDATE SET score = excluded.score, "
+    "score_probability = excluded.score_probability, tier = excluded.tier, "
+    "scored_at = excluded.scored_at, score_model = excluded.score_model, lines = excluded.lines"
+)
 
 
 def _event_data(json_object: str, version: int) -> str:
@@ -319,12 +332,10 @@ def _event_data(json_object: str, version: int) -> str:
 
 
 def _write_staged(
-    chunk: str, bounds: str, model: ScoringModel, actor: User | None, at: Any, json_object: str
+    chunk: str, model: ScoringModel, actor: User | None, at: Any, json_object: str
 ) -> tuple[int, int, str]:
-    """The chunk's scores into the staging table, then the leads and the events from it."""
-    t_lead = _q(Lead._meta.db_table)
+    """The chunk's scores into the staging table, then their rows and the events from it."""
     t_event = _q(LeadEvent._meta.db_table)
-    t_lines = _q(ScoreLines._meta.db_table)
     with connection.cursor() as cur:
         cur.execute(f"DELETE FROM {STAGING}")
         cur.execute(
@@ -334,19 +345,11 @@ def _write_staged(
         count = max(cur.rowcount, 0)
         if not count:
             return 0, 0, ""
-        cur.execute(
-            f"UPDATE {t_lead} AS l SET score = s.score, "
-            "score_probability = s.probability, "
-            "tier = s.tier, scored_at = %s, score_model = %s "
-            # The chunk's id range too: the lead rows found by their key, not by a
-            # scan of the whole table per chunk.
-            f"FROM {STAGING} AS s WHERE l.id = s.id AND {bounds}",
-            [at, model.version],
-        )
         # `WHERE true`: SQLite reads ON CONFLICT after a bare SELECT as a join's.
         cur.execute(
-            f"INSERT INTO {t_lines} (lead_id, lines) SELECT id, breakdown FROM {STAGING} "
-            "WHERE true ON CONFLICT (lead_id) DO UPDATE SET lines = excluded.lines"
+            f"{_UPSERT} SELECT s.id, s.score, s.probability, s.tier, %s, %s, s.breakdown "
+            f"FROM {STAGING} s WHERE true {_ON_CONFLICT}",
+            [at, model.version],
         )
         cur.execute(f"SELECT max(id) FROM {t_event}")
         before = int(cur.fetchone()[0] or 0)
@@ -365,26 +368,20 @@ def _write_staged(
 
 
 def _write_in_one(
-    chunk: str, bounds: str, model: ScoringModel, actor: User | None, at: Any
+    chunk: str, model: ScoringModel, actor: User | None, at: Any
 ) -> tuple[int, int, str]:
-    """PostgreSQL: the chunk's scores, the leads' update and the tier-change events in one
+    """PostgreSQL: the chunk's scores computed and written, and the tier-change events, in one
     statement (data-modifying CTEs), the scores never written to a staging table.
     Returns the leads, the events, and where the events are for their webhooks."""
-    t_lead = _q(Lead._meta.db_table)
     t_event = _q(LeadEvent._meta.db_table)
-    t_lines = _q(ScoreLines._meta.db_table)
     # The computed scores hold only literals; `%` in a label must not read as a parameter.
     chunk = chunk.replace("%", "%%")
     with connection.cursor() as cur:
         cur.execute(
             "WITH s (id, score, breakdown, probability, tier, old_score, old_tier) AS "
             f"MATERIALIZED ({chunk}), "
-            f"u AS (UPDATE {t_lead} AS l SET score = s.score, "
-            "score_probability = s.probability, "
-            "tier = s.tier, scored_at = %s, score_model = %s "
-            f"FROM s WHERE l.id = s.id AND {bounds} RETURNING l.id), "
-            f"b AS (INSERT INTO {t_lines} (lead_id, lines) SELECT s.id, s.breakdown FROM s "
-            "ON CONFLICT (lead_id) DO UPDATE SET lines = EXCLUDED.lines), "
+            f"u AS ({_UPSERT} SELECT s.id, s.score, s.probability, s.tier, %s, %s, s.breakdown "
+            f"FROM s {_ON_CONFLICT} RETURNING lead_id), "
             f"e AS (INSERT INTO {t_event} ({_EVENT_COLUMNS}) "
             "SELECT s.id, %s, '', %s, %s, '', '', NULL, "
             f"{_event_data('jsonb_build_object', model.version)} "
@@ -589,10 +586,13 @@ def _compute_sql(
     )
     key_cols = "".join(f", {key} AS k{i}" for i, key in enumerate(keys) if key is not None)
     base_rows = (
-        "SELECT l.id, l.score AS old_score, l.tier AS old_tier, l.connects AS nc, "
+        # A lead never scored reads as 0, untiered (as `Lead.score` and `Lead.tier` do).
+        "SELECT l.id, COALESCE(ls.score, 0) AS old_score, COALESCE(ls.tier, '') AS old_tier, "
+        "l.connects AS nc, "
         "CASE WHEN l.dials > l.connects THEN l.dials - l.connects ELSE 0 END AS nu, "
         f"COALESCE(r.n, 0) AS nr, {last} AS last_at{key_cols} "
-        f"FROM {t_lead} l LEFT JOIN (SELECT lead_id, COUNT(*) AS n, MAX(at) AS last "
+        f"FROM {t_lead} l {_with_score()} "
+        "LEFT JOIN (SELECT lead_id, COUNT(*) AS n, MAX(at) AS last "
         f"FROM {t_event} WHERE kind = '{EventKind.SUBMITTED_AGAIN.value}' AND {{event_bounds}} "
         f"GROUP BY lead_id) r ON r.lead_id = l.id WHERE {open_where} AND {_stale(version)} "
         "AND {bounds}"
@@ -664,7 +664,7 @@ def _compute_sql(
     base_line = bulk.db_json(
         {"factor": "Starting points", "points": int(spec.get("base", 0)), "part": "base"}
     )
-    # JSON text, as `leads.ScoreLines` keeps it (see there why not jsonb).
+    # JSON text, as `leads.LeadScore` keeps it (see there why not jsonb).
     breakdown = _breakdown_text(base_line, lines)
     return (
         f"SELECT h.id, h.score, {breakdown}, sc.probability, sc.tier, h.old_score, h.old_tier "

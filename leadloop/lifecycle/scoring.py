@@ -30,7 +30,7 @@ from django.db.models import Count, Max
 from leadloop.accounts.models import User
 from leadloop.leads import states
 from leadloop.leads.choices import EventKind
-from leadloop.leads.models import Lead, LeadEvent, ScoreLines
+from leadloop.leads.models import Lead, LeadEvent, LeadScore
 from leadloop.lib.errors import Conflict
 from leadloop.lib.rows import insert_rows
 from leadloop.lib.times import utc
@@ -43,7 +43,7 @@ from leadloop.scoring.models import ModelEvent, ScoringModel, TuningRun
 log = logging.getLogger("leadloop.scoring")
 
 STALE_TUNING = timedelta(hours=2)
-# The lead's score columns; its lines go to ScoreLines (`write_lines`).
+# The columns of a lead's score (`leads.LeadScore`), beside its lines.
 SCORE_COLUMNS = (
     "score",
     "score_probability",
@@ -80,30 +80,37 @@ def score_values(
     }, scored.breakdown
 
 
-def score_arrival(
-    lead: Lead, *, model: ScoringModel | None, now: datetime
-) -> list[dict[str, Any]] | None:
-    """Set an unsaved lead's score columns as it comes in (no engagement yet); the
-    lines to write with `write_lines` once the lead is (None without a model)."""
+def score_arrival(lead: Lead, *, model: ScoringModel | None, now: datetime) -> LeadScore | None:
+    """The score of an unsaved lead as it comes in (no engagement yet), to write with
+    `write_score` once the lead is (None without a model)."""
     fields = {name: getattr(lead, name) for name in selectors.FEATURE_COLUMNS[:-2]}
     fields["campaign"] = lead.campaign.name
     fields["channel"] = lead.campaign.channel
     values, lines = score_values(model, rules.lead_features(fields), rules.Engagement(), now)
-    for name, value in values.items():
-        setattr(lead, name, value)
-    return lines
+    if lines is None:
+        return None
+    return LeadScore(**values, lines=bulk.db_json(lines))
 
 
-def write_lines(lead: Lead, lines: list[dict[str, Any]], *, new: bool = False) -> None:
-    """The lead's score lines, written (one statement) and cached on the lead."""
-    row = ScoreLines(lead=lead, lines=bulk.db_json(lines))
+def write_score(lead: Lead, row: LeadScore, *, new: bool = False) -> None:
+    """The lead's score, written (one statement) and cached on the lead."""
+    row.lead = lead
     if new:
         insert_rows([row])
     else:
-        ScoreLines.objects.bulk_create(
-            [row], update_conflicts=True, unique_fields=["lead"], update_fields=["lines"]
+        LeadScore.objects.bulk_create(
+            [row],
+            update_conflicts=True,
+            unique_fields=["lead"],
+            update_fields=[*SCORE_COLUMNS, "lines"],
         )
-    lead.score_lines = row
+    lead.scored = row
+
+
+def unscored(lead: Lead) -> None:
+    """A new lead no model scored: known to have no score row, so reading its score
+    (0, untiered) asks the database nothing."""
+    Lead.scored.related.set_cached_value(lead, None)
 
 
 def engagement_of(lead: Lead) -> rules.Engagement:
@@ -130,10 +137,7 @@ def rescore(lead: Lead, *, actor: User | None, now: datetime) -> None:
     fields["channel"] = lead.campaign.channel
     before = (lead.score, lead.tier)
     values, lines = score_values(model, rules.lead_features(fields), engagement_of(lead), now)
-    for name, value in values.items():
-        setattr(lead, name, value)
-    lead.save(update_fields=list(SCORE_COLUMNS))
-    write_lines(lead, lines or [])
+    write_score(lead, LeadScore(**values, lines=bulk.db_json(lines or [])))
     if before[1] != lead.tier:
         events.record(
             lead,

@@ -187,7 +187,9 @@ def _bodies(batch: Sequence[Delivery]) -> None:
     events = LeadEvent.objects.select_related("reason_code").in_bulk(
         [d.event_id for d in new if d.event_id is not None]
     )
-    leads = Lead.objects.select_related("reason_code").in_bulk({e.lead_id for e in events.values()})
+    leads = Lead.objects.select_related("reason_code", "scored").in_bulk(
+        {e.lead_id for e in events.values()}
+    )
     for delivery in new:
         try:
             delivery.body = body_of(delivery, events, leads)

@@ -335,13 +335,13 @@ def scoring_table(ctx: Ctx, pair: Pair) -> Table:
         ctx.window.q("closed_at"),
         team_id=pair.tele.pk,
         stage__in=scoring_selectors.OUTCOME_STAGES,
-        score_model=model.version,
-        score_probability__isnull=False,
+        scored__score_model=model.version,
+        scored__score_probability__isnull=False,
     )
     rows = list(
         leads.annotate(
             positive=scoring_selectors.flag(scoring_selectors.outcome_filter(model.target))
-        ).values_list("tier", "score_probability", "positive")
+        ).values_list("scored__tier", "scored__score_probability", "positive")
     )
     by_tier: dict[str, list[tuple[float, int]]] = {}
     for tier, p, positive in rows:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from leadloop.accounts.calendars import team_calendar
 from leadloop.leads.models import Lead
@@ -68,7 +69,8 @@ def with_urgency(leads: QuerySet[Lead], now: datetime) -> QuerySet[Lead]:
         F("sla_breached").desc(),
         F("sla_due").asc(nulls_last=True),
         "priority",
-        "-score",
+        # The score lives in its own table (`leads.LeadScore`); unscored reads as 0.
+        Coalesce(F("scored__score"), 0).desc(),
         "pk",
     )
 

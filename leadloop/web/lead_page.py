@@ -82,8 +82,8 @@ def lead_for(user: User, lead_id: int) -> Lead:
             "reason_code",
             "duplicate_of",
             "previous_lead",
-            # The score's lines (their own table, `leads.ScoreLines`), in the same query.
-            "score_lines",
+            # The score and its lines (their own table, `leads.LeadScore`), in the same query.
+            "scored",
         ),
         pk=lead_id,
     )

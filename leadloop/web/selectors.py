@@ -85,7 +85,9 @@ def sales_reps_for_handoff(lead: Lead) -> QuerySet[User]:
 def inside_rep_home(user: User, now: datetime) -> dict[str, Any]:
     leads = visible_leads(user)
     mine = leads.filter(owner=user)
-    queue = with_urgency(mine.filter(stage__in=INSIDE_OPEN), now).select_related("campaign")
+    queue = with_urgency(mine.filter(stage__in=INSIDE_OPEN), now).select_related(
+        "campaign", "scored"
+    )
     produced = leads.filter(handed_off_by=user)
     return {
         "queue": list(queue[:DASHBOARD_ROWS]),
@@ -106,7 +108,7 @@ def sales_rep_home(user: User, now: datetime) -> dict[str, Any]:
     mine = visible_leads(user).filter(sales_rep=user)
     inbox = (
         mine.filter(stage=Stage.HANDED_OFF)
-        .select_related("campaign", "handed_off_by")
+        .select_related("campaign", "handed_off_by", "scored")
         .order_by("handed_off_at", "pk")
     )
     working = (

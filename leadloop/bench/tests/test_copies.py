@@ -21,13 +21,13 @@ def test_copies_are_new_working_leads_dated_as_the_orm_dates_them(world: World) 
         label="copy",
         created=created,
         template=template.pk,
-        columns={"score": "g.n %% 5"},
+        columns={"priority": "g.n %% 5"},
     )
     copies = Lead.objects.filter(pk__gte=first)
     assert copies.count() == 12 and first > template.pk
     assert copies.values("email_key").distinct().count() == 12
     assert set(copies.values_list("stage", flat=True)) == {Stage.WORKING}
-    assert set(copies.values_list("score", flat=True)) == {0, 1, 2, 3, 4}
+    assert set(copies.values_list("priority", flat=True)) == {0, 1, 2, 3, 4}
     # The time compares as the ORM's own: an aware time written raw would not on SQLite.
     assert copies.filter(created_at=created).count() == 12
     assert Lead.objects.filter(pk__gte=first, created_at__gt=created).count() == 0

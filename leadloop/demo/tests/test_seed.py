@@ -60,7 +60,7 @@ def _fingerprint() -> str:
         "dials",
         "emails",
         "connects",
-        "score",
+        "scored__score",
         "version",
         "reason_code__code",
         "amount",

@@ -64,7 +64,9 @@ def test_the_tick_finishes_a_stopped_apply_by_nobody_counting_the_whole_rescorin
     result = tick("--now", LATER.isoformat())
     assert result["scoring_finishing"] == 2 and result["scoring_remaining"] == len(leads) - 3
     assert not selectors.unfinished(second) and selectors.unfinished_model() is None
-    assert Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=2).count() == len(leads)
+    assert Lead.objects.filter(pk__in=[x.pk for x in leads], scored__score_model=2).count() == len(
+        leads
+    )
     event = ModelEvent.objects.get(scoring_model=second, kind=ModelEventKind.APPLIED)
     run_changes = _changes(2).filter(at=LATER).count()
     assert run_changes > 0 and _changes(2).count() == stopped_changes + run_changes

@@ -43,7 +43,12 @@ def _scores(leads: list[Lead]) -> list[tuple[Any, ...]]:
         Lead.objects.filter(pk__in=[x.pk for x in leads])
         .order_by("pk")
         .values_list(
-            "pk", "score", "score_lines__lines", "score_probability", "tier", "score_model"
+            "pk",
+            "scored__score",
+            "scored__lines",
+            "scored__score_probability",
+            "scored__tier",
+            "scored__score_model",
         )
     )
 
@@ -113,7 +118,7 @@ def test_an_interrupted_apply_keeps_its_chunks_and_applying_again_finishes_it(
     first = ScoringModel.objects.get(version=1)
     assert (second.status, first.status) == (ModelStatus.ACTIVE, ModelStatus.RETIRED)
     assert selectors.unfinished(second)
-    on_second = Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=2)
+    on_second = Lead.objects.filter(pk__in=[x.pk for x in leads], scored__score_model=2)
     assert on_second.count() == 3
     assert not ModelEvent.objects.filter(scoring_model=second, kind=ModelEventKind.APPLIED)
     assert selectors.rescoring_progress(second) == (3, len(leads))
@@ -233,7 +238,7 @@ def test_the_tick_leaves_an_apply_holding_its_lock_and_finishes_a_stopped_one(
         "finished_stopped_apply_of": NOW.isoformat(),
         "by": "tick",
     }
-    on_second = Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=2)
+    on_second = Lead.objects.filter(pk__in=[x.pk for x in leads], scored__score_model=2)
     assert on_second.count() == len(leads)
     assert run_tick(now=later + timedelta(minutes=1)).scoring_finishing is None
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leadloop.leads.choices import EventKind, Stage
-from leadloop.leads.models import Lead, LeadEvent
+from leadloop.leads.models import Lead, LeadEvent, LeadScore
 from leadloop.lifecycle import rescoring, scoring
 from leadloop.scoring import selectors
 from leadloop.scoring.choices import ModelStatus
@@ -174,7 +174,8 @@ def _python_scores(model: ScoringModel, lead: Lead) -> dict[str, Any]:
 def test_sql_rescoring_equals_the_python_scoring_of_every_lead(world: World) -> None:
     leads = _varied_leads(world)
     closed = make_lead(world.a, industry="Retail")
-    Lead.objects.filter(pk=closed.pk).update(stage=Stage.WON, score=7, tier="D")
+    Lead.objects.filter(pk=closed.pk).update(stage=Stage.WON)
+    LeadScore.objects.create(lead=closed, score=7, tier="D")
     big = {**SPEC, "base": 95}
     for version, spec in ((1, SPEC), (2, big), (3, {**SPEC, "base": -60})):
         model = _model(version, spec)
@@ -233,14 +234,16 @@ def test_one_statement_cuts_the_chunks_of_the_leads_not_yet_on_the_model(
     monkeypatch.setattr(rescoring, "CHUNK", 2)
     leads = _varied_leads(world)
     # On the version already (scored at intake, or by a run that stopped): in no chunk.
-    Lead.objects.filter(pk__in=[leads[1].pk, leads[4].pk]).update(score_model=1, score=3)
+    LeadScore.objects.bulk_create(
+        [LeadScore(lead=leads[i], score_model=1, score=3) for i in (1, 4)]
+    )
     seen: list[int] = []
     with CaptureQueriesContext(connection) as queries:
         rescored, _ = rescoring.rescore_open(
             _model(1, SPEC), actor=None, now=NOW, progress=seen.append
         )
     assert rescored == len(leads) - 2 and seen == [2, 4, 5]
-    assert Lead.objects.filter(pk__in=[leads[1].pk, leads[4].pk], score=3).count() == 2
+    assert Lead.objects.filter(pk__in=[leads[1].pk, leads[4].pk], scored__score=3).count() == 2
     cuts = [q["sql"] for q in queries if "row_number()" in q["sql"] or "LIMIT 1" in q["sql"]]
     assert len(cuts) == 1 and "row_number()" in cuts[0]
 
@@ -288,7 +291,7 @@ def test_an_interrupted_rescoring_in_one_transaction_leaves_every_lead_as_it_was
         rescoring.rescore_open(_model(1, SPEC), actor=None, now=NOW)
     # The first chunk was written before the second failed: rolled back with it.
     assert len(calls) == 2
-    assert not Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=1).exists()
+    assert not Lead.objects.filter(pk__in=[x.pk for x in leads], scored__score_model=1).exists()
     assert not LeadEvent.objects.filter(kind=EventKind.SCORE_CHANGED).exists()
     # The whole apply too: the proposal is still one.
     proposal = _model(2, SPEC)
@@ -296,7 +299,7 @@ def test_an_interrupted_rescoring_in_one_transaction_leaves_every_lead_as_it_was
         scoring.apply_model(proposal, actor=None, now=NOW)
     assert len(calls) == 4
     assert ScoringModel.objects.get(pk=proposal.pk).status == ModelStatus.PROPOSAL
-    assert not Lead.objects.filter(pk__in=[x.pk for x in leads], score_model=2).exists()
+    assert not Lead.objects.filter(pk__in=[x.pk for x in leads], scored__score_model=2).exists()
     assert not LeadEvent.objects.filter(kind=EventKind.SCORE_CHANGED).exists()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leadloop.leads.models import Lead
+from leadloop.leads.models import Lead, LeadScore
 from leadloop.lifecycle.activities import log_activity
 from leadloop.lifecycle.sla_sweep import sla_sweep
 from leadloop.sla.selectors import with_urgency
@@ -18,8 +18,9 @@ def test_urgency_order(world: World, django_assert_num_queries: object) -> None:
     make_lead(world.a, owner=inside, now=NOW - timedelta(hours=2), last_name="Soon")
     later = make_lead(world.a, owner=inside, now=NOW, last_name="Later")
     # Same due times: priority decides, then score.
-    make_lead(world.a, owner=inside, now=NOW, last_name="LowScore", score=10)
-    Lead.objects.filter(pk=later.pk).update(score=90)
+    low = make_lead(world.a, owner=inside, now=NOW, last_name="LowScore")
+    LeadScore.objects.create(lead=low, score=10)
+    LeadScore.objects.create(lead=later, score=90)
     urgent_source = make_lead(world.a, owner=inside, now=NOW, last_name="UrgentSource")
     Lead.objects.filter(pk=urgent_source.pk).update(priority=0)
     # Contacted: its first-contact clock is met; only the 7-day clock is left.
