@@ -26,7 +26,7 @@ class LeadAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "campaign", "stage", "owner", "sales_rep", "score", "created_at")
     list_filter = ("stage", "campaign__channel", "team")
     search_fields = ("email", "last_name", "company")
-    list_select_related = ("campaign", "owner", "sales_rep")
+    list_select_related = ("campaign", "owner", "sales_rep", "scored")
     inlines = [LeadEventInline]
     show_full_result_count = False
 

@@ -48,9 +48,7 @@ _FIELDS = (
     "owner_id",
     "sales_rep_id",
     # The lead's score row (`LeadScore`), joined: empty for a lead never scored.
-    "scored__score",
-    "scored__score_probability",
-    "scored__tier",
+    *(f"scored__{name}" for name in ("score", "score_probability", "tier")),
     "priority",
     "reason_code_id",
     "attributes",
@@ -136,6 +134,8 @@ def _copy_statement(leads: QuerySet[Lead], names: list[str]) -> tuple[str, list[
             columns.append(_neutral_sql("su.username"))
         elif name == "reason_code":
             columns.append("r.code")
+        elif f"scored__{name}" in _FIELDS:
+            columns.append(f"l.{quote(f'scored__{name}')}")
         else:
             columns.append(f"l.{quote(name)}")
     # Each attribute once, in the derived table: the neutralising CASE names its column
