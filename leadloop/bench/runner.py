@@ -641,7 +641,7 @@ def run(options: Options, *, log: Log) -> tuple[dict[str, Any], Path]:
                     f"tuning {tuned['seconds']:,.1f} s, peak {tuned['peak_rss_mb']:,.0f} MB "
                     f"(plain logistic {tuned['baseline_seconds']:,.1f} s); rescoring "
                     f"{rescored['open_leads']:,} open leads {rescored['seconds']:,.1f} s "
-                    f"(one raw UPDATE {rescored['baseline_seconds']:,.1f} s)"
+                    f"(a raw upsert of their score rows {rescored['baseline_seconds']:,.1f} s)"
                 )
             sweep = None
             if options.sweep_leads:

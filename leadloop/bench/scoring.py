@@ -18,6 +18,7 @@ afterwards and the seeded leads' scores given back: the later parts see the seed
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -147,7 +148,7 @@ def measure_rescoring(*, open_leads: int) -> dict[str, Any]:
         "baseline_seconds": round(baseline[0], 3),
         # The baseline is one statement on one connection; the apply commits a
         # transaction per chunk, on two connections on PostgreSQL.
-        "baseline": "one upsert of the score rows (empty lines)",
+        "baseline": "one upsert of the score rows, each with the lines it has",
         "apply": (
             f"{rescoring.WORKERS} connections, a transaction per chunk of {rescoring.CHUNK:,}"
             if connection.vendor == "postgresql"
@@ -259,8 +260,12 @@ def _model(now: Any) -> ScoringModel:
 
 def _add_open_leads(count: int, now: Any) -> int:
     """`count` working leads copied from the seeded leads in turn, in one INSERT; their
-    mail domains, dials and connects vary so the model's engagement points differ."""
-    copy_leads(
+    mail domains, dials and connects vary so the model's engagement points differ.
+
+    Each open lead then has a score row, as every lead that came in under an earlier
+    model has: applying a model over another rewrites those rows (the heavier case
+    than writing new ones, which a first apply does)."""
+    first = copy_leads(
         count=count,
         label="rescore",
         columns={
@@ -275,14 +280,36 @@ def _add_open_leads(count: int, now: Any) -> int:
         },
         params={"last": now - timedelta(days=9)},
     )
+    t_lead, t_score = Lead._meta.db_table, LeadScore._meta.db_table
+    template = LeadScore.objects.exclude(lines="[]").order_by("lead_id").first()
+    if template is None:
+        # No lead of the seed was scored: ten lines of a plausible breakdown.
+        lines = [{"factor": "Starting points", "points": 30, "part": "base"}]
+        lines += [
+            {"factor": f"Feature {i}: value {i}", "points": i - 4, "part": "fit"} for i in range(10)
+        ]
+        template = LeadScore(score=25, score_probability=0.2, tier="C", lines=json.dumps(lines))
     with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {t_score} (lead_id, score, score_probability, tier, scored_at, "  # noqa: S608
+            f"score_model, lines) SELECT id, %s, %s, %s, %s, NULL, %s FROM {t_lead} "
+            "WHERE id >= %s",
+            [
+                template.score,
+                template.score_probability,
+                template.tier,
+                now - timedelta(days=30),
+                template.lines,
+                first,
+            ],
+        )
         cur.execute("ANALYZE")
     return count
 
 
 def _raw_update(version: int, now: Any) -> int:
-    """The plainest write of the same rows: one upsert of the open leads' score rows
-    (with empty lines)."""
+    """The plainest write of the same rows: one upsert of the open leads' score rows,
+    each with the lines it has (as wide as the apply's)."""
     t_lead, t_score = Lead._meta.db_table, LeadScore._meta.db_table
     stages = sorted(states.OPEN_STAGES)
     within = f"stage IN ({', '.join(['%s'] * len(stages))})"
@@ -291,7 +318,8 @@ def _raw_update(version: int, now: Any) -> int:
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {t_score} (lead_id, {columns}, lines) "  # noqa: S608
-            f"SELECT id, 50, 0.5, 'B', %s, %s, '[]' FROM {t_lead} WHERE {within} "
+            f"SELECT l.id, 50, 0.5, 'B', %s, %s, COALESCE(s.lines, '[]') FROM {t_lead} l "
+            f"LEFT JOIN {t_score} s ON s.lead_id = l.id WHERE l.{within} "
             f"ON CONFLICT (lead_id) DO UPDATE SET {updates}",
             [now, version, *stages],
         )
