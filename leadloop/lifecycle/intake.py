@@ -165,10 +165,7 @@ def _new_lead(
     # Fixed INSERTs (`lib.rows.insert_rows`): what `save` and `bulk_create`
     # write, without compiling the statements again for every intake.
     insert_rows([lead])
-    if score is not None:
-        scoring.write_score(lead, score, new=True)
-    else:
-        scoring.unscored(lead)
+    scoring.write_score(lead, score, new=True)
     for clock in planned:
         clock.lead = lead
     insert_rows(planned)

@@ -312,16 +312,21 @@ def _chunk(
 
 
 _EVENT_COLUMNS = "lead_id, kind, action, at, actor_id, from_stage, to_stage, reason_code_id, data"
-# The chunk's scores with their lines, one row per lead (`leads.LeadScore`).
-_UPSERT = (
-    f"INSERT INTO {LeadScore._meta.db_table} "
-    "(lead_id, score, score_probability, tier, scored_at, score_model, lines)"
-)
-_ON_CONFLICT = (
-    "ON CONFLICT (lead_id) DO UPDATE SET score = excluded.score, "
-    "score_probability = excluded.score_probability, tier = excluded.tier, "
-    "scored_at = excluded.scored_at, score_model = excluded.score_model, lines = excluded.lines"
-)
+
+
+def _upsert(source: str) -> str:
+    """The computed scores of `source` (alias `s`) with their lines, one row per lead
+    (`leads.LeadScore`); its parameters: the time and the model's version. `WHERE true`:
+    SQLite reads ON CONFLICT after a bare SELECT as a join's."""
+    return (
+        f"INSERT INTO {LeadScore._meta.db_table} "
+        "(lead_id, score, score_probability, tier, scored_at, score_model, lines) "
+        f"SELECT s.id, s.score, s.probability, s.tier, %s, %s, s.breakdown FROM {source} s "
+        "WHERE true ON CONFLICT (lead_id) DO UPDATE SET score = excluded.score, "
+        "score_probability = excluded.score_probability, tier = excluded.tier, "
+        "scored_at = excluded.scored_at, score_model = excluded.score_model, "
+        "lines = excluded.lines"
+    )
 
 
 def _event_data(json_object: str, version: int) -> str:
@@ -345,12 +350,7 @@ def _write_staged(
         count = max(cur.rowcount, 0)
         if not count:
             return 0, 0, ""
-        # `WHERE true`: SQLite reads ON CONFLICT after a bare SELECT as a join's.
-        cur.execute(
-            f"{_UPSERT} SELECT s.id, s.score, s.probability, s.tier, %s, %s, s.breakdown "
-            f"FROM {STAGING} s WHERE true {_ON_CONFLICT}",
-            [at, model.version],
-        )
+        cur.execute(_upsert(STAGING), [at, model.version])
         cur.execute(f"SELECT max(id) FROM {t_event}")
         before = int(cur.fetchone()[0] or 0)
         cur.execute(
@@ -380,8 +380,7 @@ def _write_in_one(
         cur.execute(
             "WITH s (id, score, breakdown, probability, tier, old_score, old_tier) AS "
             f"MATERIALIZED ({chunk}), "
-            f"u AS ({_UPSERT} SELECT s.id, s.score, s.probability, s.tier, %s, %s, s.breakdown "
-            f"FROM s {_ON_CONFLICT} RETURNING lead_id), "
+            f"u AS ({_upsert('s')} RETURNING lead_id), "
             f"e AS (INSERT INTO {t_event} ({_EVENT_COLUMNS}) "
             "SELECT s.id, %s, '', %s, %s, '', '', NULL, "
             f"{_event_data('jsonb_build_object', model.version)} "

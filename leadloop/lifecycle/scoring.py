@@ -92,8 +92,13 @@ def score_arrival(lead: Lead, *, model: ScoringModel | None, now: datetime) -> L
     return LeadScore(**values, lines=bulk.db_json(lines))
 
 
-def write_score(lead: Lead, row: LeadScore, *, new: bool = False) -> None:
-    """The lead's score, written (one statement) and cached on the lead."""
+def write_score(lead: Lead, row: LeadScore | None, *, new: bool = False) -> None:
+    """The lead's score, written (one statement) and cached on the lead. None: a new
+    lead no model scored, known to have no score row, so reading its score (0,
+    untiered) asks the database nothing."""
+    if row is None:
+        Lead.scored.related.set_cached_value(lead, None)
+        return
     row.lead = lead
     if new:
         insert_rows([row])
@@ -105,12 +110,6 @@ def write_score(lead: Lead, row: LeadScore, *, new: bool = False) -> None:
             update_fields=[*SCORE_COLUMNS, "lines"],
         )
     lead.scored = row
-
-
-def unscored(lead: Lead) -> None:
-    """A new lead no model scored: known to have no score row, so reading its score
-    (0, untiered) asks the database nothing."""
-    Lead.scored.related.set_cached_value(lead, None)
 
 
 def engagement_of(lead: Lead) -> rules.Engagement:
